@@ -1,0 +1,33 @@
+# Token Offset — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+
+.PHONY: run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+## run: the app on http://127.0.0.1:$(PORT) with a worker, beat and the vendor sandbox
+run: $(STAMP)
+	PORT=$(PORT) scripts/run.sh
+
+## test: lint, checks and the whole suite on throwaway PostgreSQL and Redis
+test: $(STAMP)
+	scripts/services.sh scripts/check.sh $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache

@@ -1,0 +1,77 @@
+"""Shared fixtures: HC-style alice/bob accounts as ``account``/``owner``/``member``/``other_*``."""
+
+import pytest
+
+from tokenoffset.accounts.models import Account, Membership, Role, User
+
+pytest_plugins: list[str] = []
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    # Rate limits live in the cache: start every test with an empty one.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_user(email: str) -> User:
+    return User.objects.create_user(email=email, password=PASSWORD)
+
+
+@pytest.fixture
+def account(db):
+    return Account.objects.create(name="Alice Labs")
+
+
+@pytest.fixture
+def owner(account):
+    user = make_user("alice@example.org")
+    Membership.objects.create(account=account, user=user, role=Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def member(account):
+    user = make_user("charlie@example.org")
+    Membership.objects.create(account=account, user=user, role=Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def other_account(db):
+    return Account.objects.create(name="Bob Studio")
+
+
+@pytest.fixture
+def other_owner(other_account):
+    user = make_user("bob@example.org")
+    Membership.objects.create(account=other_account, user=user, role=Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def other_client(client, other_owner):
+    client.force_login(other_owner)
+    return client

@@ -1,0 +1,33 @@
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from tokenoffset.accounts.access import account_required
+from tokenoffset.celery import app as celery_app
+
+
+@account_required
+def home(request):
+    return render(request, "dashboard/home.html", {})
+
+
+@never_cache
+def healthz(request):
+    """Database and broker reachable: used by container health checks and load balancers."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as e:  # noqa: BLE001 - any failure means unhealthy
+        checks["database"] = f"error: {type(e).__name__}"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as e:  # noqa: BLE001
+        checks["broker"] = f"error: {type(e).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    status = 200 if healthy else 503
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=status)

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tokenoffset.dashboard import views as dashboard_views
+
+urlpatterns = [
+    path("", include("tokenoffset.dashboard.urls")),
+    path("healthz", dashboard_views.healthz, name="healthz"),
+    path("account/", include("tokenoffset.accounts.urls")),
+    path("auth/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
