@@ -62,6 +62,7 @@ chmod 700 "$PGDATA"
 "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -o \
   "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDATA -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
   start >/dev/null
+"$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres tokenoffset
 redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$RUNDIR" \
   --daemonize yes --pidfile "$RUNDIR/redis.pid" --logfile "$RUNDIR/redis.log"
 for _ in $(seq 100); do redis-cli -p "$RPORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done

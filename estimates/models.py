@@ -1,0 +1,313 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .footprint import MODEL_CLASSES, TOKEN_TYPES
+
+MODEL_CLASS_CHOICES = [(c, c) for c in MODEL_CLASSES]
+TOKEN_TYPE_CHOICES = [(t, t) for t in TOKEN_TYPES]
+
+
+# --- Coefficients: data, versioned, immutable once something refers to them -----------------
+
+
+class CoefficientSet(models.Model):
+    """One version of every coefficient, band and model-class rule the footprint uses."""
+
+    version = models.CharField(max_length=20, unique=True)
+    is_active = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_coefficient_set"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.version}{' (active)' if self.is_active else ''}"
+
+    @property
+    def is_referenced(self) -> bool:
+        """True once any projection or offset refers to this set: it is then read-only.
+
+        Looks at every model pointing here, so estimates needs no import of billing.
+        """
+        for relation in self._meta.related_objects:
+            if relation.related_model in (Coefficient, Band, ModelClassRule):
+                continue
+            if relation.related_model._default_manager.filter(
+                **{relation.field.name: self}
+            ).exists():
+                return True
+        return False
+
+
+class CoefficientGroup(models.TextChoices):
+    CLASS_ENERGY = "class_energy", "Energy per 1M output tokens (Wh), by model class"
+    TOKEN_WEIGHT = "token_weight", "Token-type weight relative to an output token"
+    VENDOR = "vendor", "Per-vendor overheads and intensities"
+    PRICE = "price", "Price"
+
+
+class Coefficient(models.Model):
+    """One number of a coefficient set, with the range and sources we publish beside it."""
+
+    coefficient_set = models.ForeignKey(
+        CoefficientSet, models.CASCADE, related_name="coefficients"
+    )
+    group = models.CharField(max_length=20, choices=CoefficientGroup.choices)
+    vendor = models.CharField(max_length=20, blank=True)  # only for the vendor group
+    name = models.CharField(max_length=40)
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    low = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    high = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    confidence = models.CharField(max_length=20, blank=True)
+    sources = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["group", "vendor", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coefficient_set", "group", "vendor", "name"], name="unique_coefficient"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.group}:{self.vendor + ':' if self.vendor else ''}{self.name}={self.value}"
+
+
+class Band(models.Model):
+    """A representative monthly volume with an assumed mix, class and vendor; priced like usage."""
+
+    coefficient_set = models.ForeignKey(CoefficientSet, models.CASCADE, related_name="bands")
+    slug = models.SlugField(max_length=20)
+    name = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField(default=0)
+    tokens_low = models.BigIntegerField()
+    tokens_high = models.BigIntegerField(null=True, blank=True)  # null: no upper bound
+    volume = models.BigIntegerField(help_text="Representative tokens per month")
+    mix_output = models.DecimalField(max_digits=7, decimal_places=5)
+    mix_uncached_input = models.DecimalField(max_digits=7, decimal_places=5)
+    mix_cache_write = models.DecimalField(max_digits=7, decimal_places=5)
+    mix_cache_read = models.DecimalField(max_digits=7, decimal_places=5)
+    model_class = models.CharField(max_length=20, choices=MODEL_CLASS_CHOICES)
+    vendor = models.CharField(max_length=20, default="unknown")
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["coefficient_set", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["coefficient_set", "slug"], name="unique_band_per_set")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.coefficient_set.version})"
+
+
+class ModelClassRule(models.Model):
+    """Ordered, vendor-scoped: ``re.fullmatch`` on the normalised model id; first match wins."""
+
+    coefficient_set = models.ForeignKey(
+        CoefficientSet, models.CASCADE, related_name="model_class_rules"
+    )
+    vendor = models.CharField(max_length=20)
+    position = models.PositiveIntegerField()
+    pattern = models.CharField(max_length=200)
+    model_class = models.CharField(max_length=20, choices=MODEL_CLASS_CHOICES)
+
+    class Meta:
+        ordering = ["coefficient_set", "vendor", "position"]
+
+    def __str__(self):
+        return f"{self.vendor}: {self.pattern} → {self.model_class}"
+
+
+# --- Samples and what they store -------------------------------------------------------------
+
+
+class SampleTrigger(models.TextChoices):
+    FIRST = "first", "First connect"
+    WEEKLY = "weekly", "Weekly"
+    MANUAL = "manual", "Manual"
+
+
+class SampleStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Sample(models.Model):
+    """One pull of 90 days of usage and cost for one source."""
+
+    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="samples")
+    source = models.ForeignKey(
+        "connectors.EstimateSource", models.CASCADE, related_name="samples"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    trigger = models.CharField(max_length=10, choices=SampleTrigger.choices)
+    status = models.CharField(
+        max_length=10, choices=SampleStatus.choices, default=SampleStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateField(null=True, blank=True)
+    window_end = models.DateField(null=True, blank=True)  # exclusive
+    progress = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(status="running"),
+                name="one_running_sample_per_source",
+            )
+        ]
+        indexes = [models.Index(fields=["source", "status", "-created_at"])]
+
+    def __str__(self):
+        return f"Sample {self.public_id} ({self.status})"
+
+
+class DailyUsage(models.Model):
+    """Token counts for one day and one group. Blank strings stand for "not reported"."""
+
+    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="+")
+    source = models.ForeignKey(
+        "connectors.EstimateSource", models.CASCADE, related_name="daily_usage"
+    )
+    date = models.DateField()
+    model = models.CharField(max_length=200)
+    service_tier = models.CharField(max_length=50)
+    context_window = models.CharField(max_length=50)  # Anthropic
+    batch = models.CharField(max_length=10)  # OpenAI
+    uncached_input = models.BigIntegerField(default=0)
+    cache_read = models.BigIntegerField(default=0)
+    cache_write = models.BigIntegerField(default=0)
+    cache_write_1h = models.BigIntegerField(default=0)  # part of cache_write
+    output = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "date", "model", "service_tier", "context_window", "batch"],
+                name="unique_daily_usage_group",
+            )
+        ]
+        indexes = [models.Index(fields=["account", "date"])]
+
+    def __str__(self):
+        return f"{self.date} {self.model}"
+
+
+class DailyCost(models.Model):
+    """One cost line for one day, in dollars, with every dimension the vendor returned."""
+
+    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="+")
+    source = models.ForeignKey(
+        "connectors.EstimateSource", models.CASCADE, related_name="daily_costs"
+    )
+    date = models.DateField()
+    description = models.CharField(max_length=300)
+    dimensions = models.JSONField(default=dict, blank=True)
+    dimensions_key = models.CharField(max_length=1000)  # canonical form of dimensions
+    amount_usd = models.DecimalField(max_digits=20, decimal_places=8)
+    currency = models.CharField(max_length=3, default="USD")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "date", "description", "dimensions_key", "currency"],
+                name="unique_daily_cost_line",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.description} {self.amount_usd}"
+
+
+class Projection(models.Model):
+    """A source's projected next month, from one successful sample, with one coefficient set."""
+
+    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="projections")
+    source = models.ForeignKey(
+        "connectors.EstimateSource", models.CASCADE, related_name="projections"
+    )
+    sample = models.OneToOneField(Sample, models.CASCADE, related_name="projection")
+    coefficient_set = models.ForeignKey(
+        CoefficientSet, models.PROTECT, related_name="projections"
+    )
+    method_version = models.CharField(max_length=40)
+    window_start = models.DateField()
+    window_end = models.DateField()  # exclusive
+    first_usage = models.DateField(null=True, blank=True)
+    active_days = models.PositiveIntegerField(default=0)
+    preliminary = models.BooleanField(default=False)
+    # {"uncached_input": n, "cache_read": n, "cache_write": n, "output": n}
+    monthly_tokens = models.JSONField(default=dict)
+    # {"<vendor>|<model_class>": {"<token_type>": {"point": n, "low": n, "high": n}}}
+    monthly_tokens_by_class = models.JSONField(default=dict)
+    monthly_tokens_low = models.BigIntegerField(default=0)
+    monthly_tokens_high = models.BigIntegerField(default=0)
+    provider_spend_usd = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    provider_spend_low_usd = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    provider_spend_high_usd = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    it_kwh = models.DecimalField(max_digits=30, decimal_places=12, default=0)
+    kwh = models.DecimalField(max_digits=30, decimal_places=12, default=0)
+    co2e_kg = models.DecimalField(max_digits=30, decimal_places=12, default=0)
+    water_l = models.DecimalField(max_digits=30, decimal_places=12, default=0)
+    # The same footprint for the low and high ends of the range: {"it_kwh": "…", …}
+    footprint_low = models.JSONField(default=dict)
+    footprint_high = models.JSONField(default=dict)
+    # Unrounded: the account's price is rounded once, on the total of all its sources.
+    price_contribution_usd = models.DecimalField(max_digits=20, decimal_places=8, default=0)
+    trend_pct = models.FloatField(null=True, blank=True)
+    unclassified_models = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Projection for {self.source_id} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def monthly_tokens_total(self) -> int:
+        return sum(int(v) for v in self.monthly_tokens.values())
+
+
+class UnclassifiedModel(models.Model):
+    """A model id seen in samples that no rule classified (it was counted as ``large``)."""
+
+    vendor = models.CharField(max_length=20)
+    model = models.CharField(max_length=200)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    times_seen = models.PositiveIntegerField(default=0)
+    sources_seen = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "model"], name="unique_unclassified_model")
+        ]
+
+    def __str__(self):
+        return f"{self.vendor}: {self.model}"
