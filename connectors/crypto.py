@@ -59,9 +59,7 @@ def encrypt(plaintext: str, *, source_public_id) -> bytes:
     """Encrypt a vendor key for the source with this public id, under the primary key."""
     kid, all_keys = keys()
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(all_keys[kid]).encrypt(
-        nonce, plaintext.encode(), _aad(source_public_id, kid)
-    )
+    sealed = AESGCM(all_keys[kid]).encrypt(nonce, plaintext.encode(), _aad(source_public_id, kid))
     return kid.encode() + b"." + nonce + sealed
 
 

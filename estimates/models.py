@@ -60,9 +60,7 @@ class CoefficientGroup(models.TextChoices):
 class Coefficient(models.Model):
     """One number of a coefficient set, with the range and sources we publish beside it."""
 
-    coefficient_set = models.ForeignKey(
-        CoefficientSet, models.CASCADE, related_name="coefficients"
-    )
+    coefficient_set = models.ForeignKey(CoefficientSet, models.CASCADE, related_name="coefficients")
     group = models.CharField(max_length=20, choices=CoefficientGroup.choices)
     vendor = models.CharField(max_length=20, blank=True)  # only for the vendor group
     name = models.CharField(max_length=40)
@@ -150,9 +148,7 @@ class Sample(models.Model):
     """One pull of 90 days of usage and cost for one source."""
 
     account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="samples")
-    source = models.ForeignKey(
-        "connectors.EstimateSource", models.CASCADE, related_name="samples"
-    )
+    source = models.ForeignKey("connectors.EstimateSource", models.CASCADE, related_name="samples")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     trigger = models.CharField(max_length=10, choices=SampleTrigger.choices)
     status = models.CharField(
@@ -252,9 +248,7 @@ class Projection(models.Model):
         "connectors.EstimateSource", models.CASCADE, related_name="projections"
     )
     sample = models.OneToOneField(Sample, models.CASCADE, related_name="projection")
-    coefficient_set = models.ForeignKey(
-        CoefficientSet, models.PROTECT, related_name="projections"
-    )
+    coefficient_set = models.ForeignKey(CoefficientSet, models.PROTECT, related_name="projections")
     method_version = models.CharField(max_length=40)
     window_start = models.DateField()
     window_end = models.DateField()  # exclusive
