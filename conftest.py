@@ -4,7 +4,7 @@ import pytest
 
 from tokenoffset.accounts.models import Account, Membership, Role, User
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.sandbox_fixtures"]
 
 PASSWORD = "correct horse battery staple"
 

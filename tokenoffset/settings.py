@@ -268,6 +268,12 @@ OPENAI_API_BASE_URL = env.str("OPENAI_API_BASE_URL", default="https://api.openai
 # The local vendor sandbox (demo data). Never enabled in production.
 VENDOR_SANDBOX_URL = env.str("VENDOR_SANDBOX_URL", default="http://127.0.0.1:8765") if DEBUG else ""
 
+# Stripe. Without STRIPE_SECRET_KEY everything but payment works (the local default).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_PRODUCT_ID = env.str("STRIPE_PRODUCT_ID", default="")
+STRIPE_API_BASE_URL = env.str("STRIPE_API_BASE_URL", default="")  # tests and stripe-mock only
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

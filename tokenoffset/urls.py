@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("tokenoffset.dashboard.urls")),
     path("healthz", dashboard_views.healthz, name="healthz"),
     path("account/", include("tokenoffset.accounts.urls")),
+    path("sources/", include("tokenoffset.dashboard.source_urls")),
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,169 @@
+"""Estimate sources: adding, replacing, renaming and removing keys, and the key events."""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tokenoffset.accounts.models import Account, Role, User
+
+from . import crypto
+from .keys import KeyRejected, key_shape_check, key_validate
+from .models import EstimateSource, KeyEvent, KeyEventKind, SourceStatus
+
+logger = logging.getLogger(__name__)
+
+# Per account, so the add/replace form is no oracle for testing stolen keys.
+VALIDATION_ATTEMPTS = 10
+VALIDATION_WINDOW_SECONDS = 15 * 60
+
+
+class ValidationRateLimited(KeyRejected):
+    pass
+
+
+def _validation_rate_limit(account: Account) -> None:
+    cache_key = f"key-validation:{account.public_id}"
+    cache.add(cache_key, 0, timeout=VALIDATION_WINDOW_SECONDS)
+    try:
+        attempts = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=VALIDATION_WINDOW_SECONDS)
+        attempts = 1
+    if attempts > VALIDATION_ATTEMPTS:
+        raise ValidationRateLimited(
+            f"Too many key checks for this account ({VALIDATION_ATTEMPTS} per "
+            f"{VALIDATION_WINDOW_SECONDS // 60} minutes). Try again later.",
+            retry_after=VALIDATION_WINDOW_SECONDS,
+        )
+
+
+def _checked_key(*, account: Account, vendor: str, raw_key: str, is_sandbox: bool):
+    key = key_shape_check(vendor, raw_key)
+    _validation_rate_limit(account)
+    return key_validate(vendor, key, is_sandbox=is_sandbox)
+
+
+def _owner_emails(account: Account) -> list[str]:
+    return list(account.memberships.filter(role=Role.OWNER).values_list("user__email", flat=True))
+
+
+def _notify_owners(account: Account, subject: str, body: str) -> None:
+    recipients = _owner_emails(account)
+    if recipients:
+        send_mail(f"[Token Offset] {subject}", body, None, recipients)
+
+
+def _record_event(source: EstimateSource, kind: str, actor: User | None, detail: str = ""):
+    return KeyEvent.objects.create(
+        account_id=source.account_id,
+        source=source if kind != KeyEventKind.REMOVED else None,
+        source_public_id=source.public_id,
+        source_label=source.label,
+        vendor=source.vendor,
+        key_hint=source.key_hint,
+        kind=kind,
+        actor=actor,
+        detail=detail[:300],
+    )
+
+
+def source_create(
+    *, account: Account, user: User, vendor: str, raw_key: str, is_sandbox: bool = False
+) -> EstimateSource:
+    """Validate a pasted key live and store it encrypted; nothing is stored if it fails."""
+    validated = _checked_key(account=account, vendor=vendor, raw_key=raw_key, is_sandbox=is_sandbox)
+    public_id = uuid.uuid4()  # assigned before encrypting: the ciphertext is bound to it
+    with transaction.atomic():
+        source = EstimateSource.objects.create(
+            account=account,
+            public_id=public_id,
+            vendor=vendor,
+            label=validated.label,
+            key_ciphertext=crypto.encrypt(validated.key, source_public_id=public_id),
+            key_hint=validated.key[-4:],
+            is_sandbox=is_sandbox,
+            created_by=user,
+        )
+        _record_event(source, KeyEventKind.ADDED, user)
+    _notify_owners(
+        account,
+        f"A {source.get_vendor_display()} key was added",
+        f"{user.email} connected “{source.label}” (key ending {source.key_hint}) to "
+        f"{account.name} on {timezone.now():%Y-%m-%d %H:%M} UTC.\n\n"
+        "If this wasn't expected, remove it under Estimate sources and revoke the key "
+        "in the vendor's console.",
+    )
+    return source
+
+
+def source_replace_key(*, source: EstimateSource, user: User, raw_key: str) -> EstimateSource:
+    """Validate a new key for an existing source and swap it in; the old key is gone."""
+    validated = _checked_key(
+        account=source.account, vendor=source.vendor, raw_key=raw_key, is_sandbox=source.is_sandbox
+    )
+    with transaction.atomic():
+        source.key_ciphertext = crypto.encrypt(validated.key, source_public_id=source.public_id)
+        source.key_hint = validated.key[-4:]
+        source.last_error = ""
+        source.attention_notified_at = None
+        if source.status in (SourceStatus.NEEDS_ATTENTION, SourceStatus.FAILED):
+            source.status = SourceStatus.PENDING
+        source.save()
+        _record_event(source, KeyEventKind.REPLACED, user)
+    return source
+
+
+def source_rename(*, source: EstimateSource, label: str) -> EstimateSource:
+    """Give a source a name of the owner's choosing."""
+    source.label = label.strip()[:100]
+    source.save(update_fields=["label", "updated_at"])
+    return source
+
+
+def source_remove(*, source: EstimateSource, user: User) -> None:
+    """Delete the source and its key at once (samples and daily rows go with it)."""
+    account = source.account
+    with transaction.atomic():
+        _record_event(source, KeyEventKind.REMOVED, user)
+        source.delete()
+    _notify_owners(
+        account,
+        f"A {source.get_vendor_display()} key was removed",
+        f"{user.email} removed “{source.label}” (key ending {source.key_hint}) from "
+        f"{account.name}. We deleted the key at once. Revoke it in the vendor's console too if "
+        "you no longer use it.",
+    )
+
+
+def source_api_key(source: EstimateSource) -> str:
+    """The decrypted key, for the one vendor call that needs it (inside the worker)."""
+    return crypto.decrypt(source.key_ciphertext, source_public_id=source.public_id)
+
+
+def source_mark_rejected(*, source: EstimateSource, detail: str) -> None:
+    """The vendor rejected the key during a sample: needs attention, owners emailed once."""
+    with transaction.atomic():
+        source = EstimateSource.objects.select_for_update().get(pk=source.pk)
+        first_time = source.attention_notified_at is None
+        source.status = SourceStatus.NEEDS_ATTENTION
+        source.last_error = detail
+        if first_time:
+            source.attention_notified_at = timezone.now()
+        source.save()
+        if first_time:
+            _record_event(source, KeyEventKind.REJECTED, None, detail)
+    if first_time:
+        _notify_owners(
+            source.account,
+            f"{source.label} needs a new key",
+            f"{source.get_vendor_display()} rejected the key ending {source.key_hint} for "
+            f"“{source.label}”: {detail}\n\nReplace the key: {settings.SITE_URL}"
+            f"{reverse('sources:replace', args=[source.public_id])}\n\n"
+            "Your offset and its price are unchanged.",
+        )

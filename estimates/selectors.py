@@ -1,0 +1,116 @@
+"""Tenant-scoped reads of estimates: the account's estimate is the sum of its sources' latest
+successful projections, priced once on the total."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from connectors.models import EstimateSource
+
+from .coefficients import coefficient_values
+from .footprint import Footprint, price
+from .models import CoefficientSet, Projection, SampleStatus
+
+STALE_AFTER = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class AccountEstimate:
+    projections: list[Projection]
+    coefficient_set: CoefficientSet
+    sampled_at: datetime  # the oldest sample among the sources
+    window_start: date
+    window_end: date  # exclusive
+    preliminary: bool
+    stale: bool
+    monthly_tokens: dict[str, int]
+    monthly_tokens_low: int
+    monthly_tokens_high: int
+    provider_spend_usd: Decimal
+    footprint: Footprint
+    footprint_low: Footprint
+    footprint_high: Footprint
+    price_usd: Decimal
+    price_low_usd: Decimal
+    price_high_usd: Decimal
+    trend_pct: float | None
+
+    @property
+    def monthly_tokens_total(self) -> int:
+        return sum(self.monthly_tokens.values())
+
+
+def _footprint(values: dict) -> Footprint:
+    return Footprint(**{k: Decimal(str(values.get(k, 0))) for k in Footprint.__dataclass_fields__})
+
+
+def projections_latest(*, account) -> list[Projection]:
+    """Each of the account's sources' latest successful projection."""
+    latest = (
+        Projection.objects.filter(source=OuterRef("pk"), sample__status=SampleStatus.SUCCEEDED)
+        .order_by("-created_at")
+        .values("pk")[:1]
+    )
+    ids = (
+        EstimateSource.objects.filter(account=account)
+        .annotate(latest_projection=Subquery(latest))
+        .exclude(latest_projection=None)
+        .values_list("latest_projection", flat=True)
+    )
+    return list(
+        Projection.objects.filter(account=account, pk__in=list(ids))
+        .select_related("sample", "coefficient_set", "source")
+        .order_by("source__created_at")
+    )
+
+
+def account_estimate(*, account, projections=None) -> AccountEstimate | None:
+    """The account's estimate, or None while no source has a successful sample."""
+    projections = projections_latest(account=account) if projections is None else projections
+    if not projections:
+        return None
+    newest = max(projections, key=lambda p: p.created_at)
+    values = coefficient_values(newest.coefficient_set)
+
+    def total(field) -> Footprint:
+        result = Footprint(Decimal(0), Decimal(0), Decimal(0), Decimal(0))
+        for p in projections:
+            result = result + (field(p) if not isinstance(field(p), dict) else _footprint(field(p)))
+        return result
+
+    point = total(lambda p: Footprint(p.it_kwh, p.kwh, p.co2e_kg, p.water_l))
+    low, high = total(lambda p: p.footprint_low), total(lambda p: p.footprint_high)
+    tokens: dict[str, int] = {}
+    for p in projections:
+        for token_type, count in p.monthly_tokens.items():
+            tokens[token_type] = tokens.get(token_type, 0) + int(count)
+    sampled_at = min(p.sample.finished_at for p in projections)
+    trends = [(p.trend_pct, p.monthly_tokens_total) for p in projections if p.trend_pct is not None]
+    trend = None
+    if trends and len(trends) == len(projections):
+        previous = sum(t / (1 + pct / 100) for pct, t in trends if pct > -100)
+        current = sum(t for _, t in trends)
+        trend = round((current - previous) / previous * 100, 1) if previous else None
+    return AccountEstimate(
+        projections=projections,
+        coefficient_set=newest.coefficient_set,
+        sampled_at=sampled_at,
+        window_start=min(p.window_start for p in projections),
+        window_end=max(p.window_end for p in projections),
+        preliminary=any(p.preliminary for p in projections),
+        stale=timezone.now() - sampled_at > STALE_AFTER,
+        monthly_tokens=tokens,
+        monthly_tokens_low=sum(p.monthly_tokens_low for p in projections),
+        monthly_tokens_high=sum(p.monthly_tokens_high for p in projections),
+        provider_spend_usd=sum((p.provider_spend_usd for p in projections), Decimal(0)),
+        footprint=point,
+        footprint_low=low,
+        footprint_high=high,
+        price_usd=price(point, values),
+        price_low_usd=price(low, values),
+        price_high_usd=price(high, values),
+        trend_pct=trend,
+    )

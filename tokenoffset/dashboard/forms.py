@@ -1,0 +1,44 @@
+from django import forms
+from django.conf import settings
+
+from connectors.models import Vendor
+
+
+class KeyField(forms.CharField):
+    """A pasted key: never rendered back into the page, not even after an error."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Admin key")
+        kwargs.setdefault("max_length", 4000)  # the shape check gives the precise message
+        kwargs.setdefault("strip", False)  # the shape check strips and explains
+        kwargs.setdefault(
+            "widget",
+            forms.PasswordInput(
+                render_value=False,
+                attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"},
+            ),
+        )
+        super().__init__(**kwargs)
+
+
+class SourceAddForm(forms.Form):
+    vendor = forms.ChoiceField(choices=Vendor.choices, widget=forms.RadioSelect)
+    api_key = KeyField(required=False)
+    sandbox = forms.BooleanField(
+        required=False,
+        label="Sandbox (demo data)",
+        help_text="Local development only: use a sandbox key listed in the README.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not settings.VENDOR_SANDBOX_URL:
+            del self.fields["sandbox"]
+
+
+class KeyReplaceForm(forms.Form):
+    api_key = KeyField(required=False, label="New admin key")
+
+
+class SourceRenameForm(forms.Form):
+    label = forms.CharField(max_length=100, label="Name")

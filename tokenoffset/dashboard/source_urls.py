@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import sources
+
+app_name = "sources"
+
+urlpatterns = [
+    path("", sources.source_list, name="list"),
+    path("add/", sources.source_add, name="add"),
+    path("<uuid:source_id>/replace/", sources.source_replace, name="replace"),
+    path("<uuid:source_id>/rename/", sources.source_rename, name="rename"),
+    path("<uuid:source_id>/remove/", sources.source_remove, name="remove"),
+]

@@ -1,0 +1,95 @@
+"""Settings → Estimate sources: list, add, replace key, rename, remove.
+
+These pages show sample status and progress (estimates) beside the key operations (connectors),
+so they live here, above both.
+"""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
+
+from connectors import services as connector_services
+from connectors.keys import KeyRejected
+from connectors.models import EstimateSource, KeyEvent
+from tokenoffset.accounts.access import account_required, owner_required
+
+from .forms import KeyReplaceForm, SourceAddForm, SourceRenameForm
+
+
+def _source(request, source_id) -> EstimateSource:
+    return get_object_or_404(EstimateSource, account=request.account, public_id=source_id)
+
+
+@account_required
+def source_list(request):
+    sources = EstimateSource.objects.filter(account=request.account).order_by("created_at")
+    events = KeyEvent.objects.filter(account=request.account).select_related("actor")[:50]
+    return render(
+        request,
+        "sources/list.html",
+        {"sources": sources, "key_events": events if request.membership.is_owner else []},
+    )
+
+
+@sensitive_post_parameters("api_key")
+@sensitive_variables("form")
+@owner_required
+def source_add(request):
+    form = SourceAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = connector_services.source_create(
+                account=request.account,
+                user=request.user,
+                vendor=form.cleaned_data["vendor"],
+                raw_key=form.cleaned_data["api_key"],
+                is_sandbox=form.cleaned_data.get("sandbox", False),
+            )
+        except KeyRejected as e:
+            form.add_error("api_key", e.message)
+        else:
+            messages.success(
+                request, f"Connected {source.label}. The first sample runs in the background."
+            )
+            return redirect("sources:list")
+    return render(request, "sources/add.html", {"form": form}, status=200)
+
+
+@sensitive_post_parameters("api_key")
+@sensitive_variables("form")
+@owner_required
+def source_replace(request, source_id):
+    source = _source(request, source_id)
+    form = KeyReplaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connector_services.source_replace_key(
+                source=source, user=request.user, raw_key=form.cleaned_data["api_key"]
+            )
+        except KeyRejected as e:
+            form.add_error("api_key", e.message)
+        else:
+            messages.success(request, f"Replaced the key for {source.label}.")
+            return redirect("sources:list")
+    return render(request, "sources/replace.html", {"form": form, "source": source})
+
+
+@owner_required
+def source_rename(request, source_id):
+    source = _source(request, source_id)
+    form = SourceRenameForm(request.POST or None, initial={"label": source.label})
+    if request.method == "POST" and form.is_valid():
+        connector_services.source_rename(source=source, label=form.cleaned_data["label"])
+        messages.success(request, "Renamed.")
+        return redirect("sources:list")
+    return render(request, "sources/rename.html", {"form": form, "source": source})
+
+
+@require_POST
+@owner_required
+def source_remove(request, source_id):
+    source = _source(request, source_id)
+    connector_services.source_remove(source=source, user=request.user)
+    messages.success(request, f"Removed {source.label}. Its key was deleted.")
+    return redirect("sources:list")
