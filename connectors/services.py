@@ -5,12 +5,12 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tokenoffset.accounts.models import Account, Role, User
+from tokenoffset.accounts.emails import email_owners
+from tokenoffset.accounts.models import Account, User
 
 from . import crypto
 from .keys import KeyRejected, key_shape_check, key_validate
@@ -49,14 +49,8 @@ def _checked_key(*, account: Account, vendor: str, raw_key: str, is_sandbox: boo
     return key_validate(vendor, key, is_sandbox=is_sandbox)
 
 
-def _owner_emails(account: Account) -> list[str]:
-    return list(account.memberships.filter(role=Role.OWNER).values_list("user__email", flat=True))
-
-
 def _notify_owners(account: Account, subject: str, body: str) -> None:
-    recipients = _owner_emails(account)
-    if recipients:
-        send_mail(f"[Token Offset] {subject}", body, None, recipients)
+    email_owners(account=account, subject=subject, body=body)
 
 
 def _record_event(source: EstimateSource, kind: str, actor: User | None, detail: str = ""):

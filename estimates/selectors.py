@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from connectors.models import EstimateSource
 
 from .coefficients import coefficient_values
 from .footprint import Footprint, price
-from .models import CoefficientSet, Projection, SampleStatus
+from .models import CoefficientSet, Projection, Sample, SampleStatus
 
 STALE_AFTER = timedelta(days=14)
 
@@ -114,3 +114,25 @@ def account_estimate(*, account, projections=None) -> AccountEstimate | None:
         price_high_usd=price(high, values),
         trend_pct=trend,
     )
+
+
+def sources_with_sampling(*, account) -> list[EstimateSource]:
+    """The account's sources with ``last_sampled_at`` and ``active_sample`` (or None); 2 queries."""
+    sources = list(
+        EstimateSource.objects.filter(account=account)
+        .annotate(
+            last_sampled_at=Max(
+                "samples__finished_at", filter=Q(samples__status=SampleStatus.SUCCEEDED)
+            )
+        )
+        .order_by("created_at")
+    )
+    active = {
+        s.source_id: s
+        for s in Sample.objects.filter(
+            account=account, status__in=[SampleStatus.QUEUED, SampleStatus.RUNNING]
+        ).order_by("created_at")
+    }
+    for source in sources:
+        source.active_sample = active.get(source.pk)
+    return sources

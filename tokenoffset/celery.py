@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
 
@@ -10,8 +11,19 @@ app = Celery("tokenoffset")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# The static beat schedule, in UTC. Entries arrive with the features that need them.
-app.conf.beat_schedule = {}
+# The static beat schedule, in UTC.
+app.conf.beat_schedule = {
+    # Every Sunday at 08:00 UTC: one sample per source, spread over SAMPLE_SPREAD_MINUTES.
+    "samples-weekly": {
+        "task": "estimates.tasks.samples_weekly_fanout_task",
+        "schedule": crontab(minute=0, hour=8, day_of_week="sun"),
+    },
+    # Every 5 minutes: fail samples past their lease, re-send lost queued samples.
+    "samples-reap": {
+        "task": "estimates.tasks.samples_reap_task",
+        "schedule": crontab(minute="*/5"),
+    },
+}
 
 
 @app.task(name="tokenoffset.worker_ping")

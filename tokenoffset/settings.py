@@ -179,8 +179,9 @@ EMAIL_BACKEND = env.str(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
-vars().update(EMAIL_CONFIG)
+if env.str("EMAIL_URL", default=""):
+    # Host, port, user, password and TLS from the URL; the backend stays as chosen above.
+    vars().update({k: v for k, v in env.email_url("EMAIL_URL").items() if k != "EMAIL_BACKEND"})
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Token Offset <hello@tokenoffset.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -260,6 +261,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
+# The weekly re-sample is spread over this many minutes so vendors see no burst.
+SAMPLE_SPREAD_MINUTES = env.float("SAMPLE_SPREAD_MINUTES", default=15)
+# A running sample renews this lease as it works; when it lapses its worker is presumed dead.
+SAMPLE_LEASE_SECONDS = env.int("SAMPLE_LEASE_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Vendors: scheme + host only; the clients hold the /v1/ paths.

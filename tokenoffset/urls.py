@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from tokenoffset.dashboard import api as dashboard_api
 from tokenoffset.dashboard import views as dashboard_views
 
 urlpatterns = [
     path("", include("tokenoffset.dashboard.urls")),
     path("healthz", dashboard_views.healthz, name="healthz"),
+    path("api/v1/estimate", dashboard_api.estimate, name="api_estimate"),
     path("account/", include("tokenoffset.accounts.urls")),
     path("sources/", include("tokenoffset.dashboard.source_urls")),
     path("auth/", include("allauth.urls")),

@@ -164,7 +164,7 @@ def _usage_row(vendor: str, dims: dict, counts: dict) -> dict:
             "server_tool_use": {"web_search_requests": counts["web_search"]},
             "model": dims["model"],
             "service_tier": dims.get("service_tier", "standard"),
-            "context_window": "0-200k",
+            "context_window": dims.get("context_window", "0-200k"),
             "inference_geo": "not_available",  # models released before Feb 2026
             "workspace_id": dims["workspace_id"],
             "api_key_id": dims["api_key_id"],
@@ -195,7 +195,7 @@ def _usage_row(vendor: str, dims: dict, counts: dict) -> dict:
         "api_key_id": dims["api_key_id"],
         "model": dims["model"],
         "batch": dims.get("batch", False),
-        "service_tier": "default",
+        "service_tier": dims.get("service_tier", "default"),
     }
 
 
@@ -257,18 +257,64 @@ def _h(*parts: object) -> int:
     return int.from_bytes(digest, "big")
 
 
+# `heavy`: many distinct groups *after* the vendors' grouping, for benchmarks. Real model ids
+# across every class, crossed with service tiers and context windows (Anthropic) or service
+# tiers and batch (OpenAI). Prices are flat demo prices per token type.
+HEAVY_ANTHROPIC_MODELS = (
+    "claude-3-haiku-20240307",
+    "claude-3-5-haiku-20241022",
+    "claude-haiku-4-5-20251001",
+    "claude-3-7-sonnet-20250219",
+    "claude-sonnet-4-20250514",
+    "claude-sonnet-4-5-20250929",
+    "claude-sonnet-4-6",
+    "claude-opus-4-5-20251101",
+    "claude-opus-4-6",
+    "claude-opus-4-20250514",
+    "claude-opus-4-1-20250805",
+    "claude-3-opus-20240229",
+)
+HEAVY_OPENAI_MODELS = (
+    "gpt-4o-mini-2024-07-18",
+    "gpt-4.1-nano",
+    "gpt-5-nano",
+    "gpt-5-mini-2025-08-07",
+    "gpt-4.1-mini",
+    "o4-mini",
+    "o3-mini",
+    "codex-mini-latest",
+    "gpt-4o-2024-08-06",
+    "gpt-4.1",
+    "gpt-5-2025-08-07",
+    "gpt-5.5",
+    "o1",
+    "o3-2025-04-16",
+    "gpt-4.5-preview",
+    "o1-pro",
+    "o3-pro",
+    "gpt-5-pro",
+    "gpt-5-mini-2026-03-01",
+    "gpt-4o-2024-11-20",
+)
+HEAVY_CENTS_PER_MTOK = {"uncached": 300, "cache_read": 30, "write_5m": 375, "write_1h": 600,
+                        "output": 1500}  # fmt: skip
+HEAVY_OPENAI_LINES = ("input", "cached input", "output", "batch input", "batch output")
+
+
 def _heavy_group(vendor: str, day: dt.date, i: int) -> tuple[dict, dict]:
-    models = list(ANTHROPIC_MODELS if vendor == ANTHROPIC else OPENAI_MODELS)
-    bucket = (i // len(models)) % 8
     if vendor == ANTHROPIC:
+        models = HEAVY_ANTHROPIC_MODELS
         dims = {"model": models[i % len(models)],
-                "workspace_id": f"wrkspc_01SandboxHeavy{bucket:04d}" if bucket else None,
+                "workspace_id": None,
                 "api_key_id": f"apikey_01SandboxHeavy{i:06d}",
-                "service_tier": "batch" if i % 5 == 4 else "standard"}  # fmt: skip
+                "service_tier": ("standard", "batch", "priority")[(i // len(models)) % 3],
+                "context_window": ("0-200k", "200k-1M")[(i // (3 * len(models))) % 2]}  # fmt: skip
     else:
-        dims = {"model": models[i % len(models)], "project_id": f"proj_SandboxHeavy{bucket:02d}",
+        models = HEAVY_OPENAI_MODELS
+        dims = {"model": models[i % len(models)], "project_id": "proj_SandboxHeavy",
                 "user_id": f"user-SandboxHeavy{i % 7}", "api_key_id": f"key_SandboxHeavy{i:06d}",
-                "batch": i % 5 == 4}  # fmt: skip
+                "service_tier": ("default", "flex", "priority", "scale")[(i // len(models)) % 4],
+                "batch": (i // (4 * len(models))) % 2 == 1}  # fmt: skip
     limits = {"uncached": 3_000_000, "cache_read": 9_000_000, "write_5m": 500_000,
               "write_1h": 200_000, "output": 800_000, "web_search": 30,
               "requests": 5_000}  # fmt: skip
@@ -279,22 +325,19 @@ def _heavy_group(vendor: str, day: dt.date, i: int) -> tuple[dict, dict]:
 
 
 def _heavy_cost_row(vendor: str, day: dt.date, j: int) -> dict:
-    if vendor == ANTHROPIC:
-        models, types = list(ANTHROPIC_MODELS), list(ANTHROPIC_TOKEN_TYPES)
-        model, count = models[(j // len(types)) % len(models)], types[j % len(types)]
-        bucket = j // (len(types) * len(models))
-        name, prices = ANTHROPIC_MODELS[model]
-        tokens = 1 + _h(vendor, "heavy-cost", day, j) % 5_000_000
-        token_type, suffix = ANTHROPIC_TOKEN_TYPES[count]
-        return _anthropic_cost(
-            f"wrkspc_01SandboxHeavy{bucket:04d}" if bucket else None,
-            f"{name} Usage - {suffix}", "tokens", model, token_type,
-            Decimal(tokens * prices[count]) / _MILLION,
-        )  # fmt: skip
-    models, suffixes = list(OPENAI_MODELS), list(_OPENAI_LINES)
-    model, suffix = models[(j // len(suffixes)) % len(models)], suffixes[j % len(suffixes)]
-    bucket = j // (len(suffixes) * len(models))
     tokens = 1 + _h(vendor, "heavy-cost", day, j) % 5_000_000
-    return _openai_cost(f"proj_SandboxHeavy{bucket % 8:02d}", f"key_SandboxHeavy{bucket:06d}",
-                        f"{model}, {suffix}", tokens,
-                        tokens * OPENAI_MODELS[model][suffix] / _MILLION)  # fmt: skip
+    if vendor == ANTHROPIC:
+        models, types = HEAVY_ANTHROPIC_MODELS, list(ANTHROPIC_TOKEN_TYPES)
+        model, count = models[(j // len(types)) % len(models)], types[j % len(types)]
+        batch = (j // (len(types) * len(models))) % 2 == 1
+        token_type, suffix = ANTHROPIC_TOKEN_TYPES[count]
+        row = _anthropic_cost(
+            None, f"{model} Usage - {suffix}{' (Batch)' if batch else ''}", "tokens", model,
+            token_type, Decimal(tokens * HEAVY_CENTS_PER_MTOK[count]) / _MILLION,
+        )  # fmt: skip
+        row["service_tier"] = "batch" if batch else "standard"
+        return row
+    models, lines = HEAVY_OPENAI_MODELS, HEAVY_OPENAI_LINES
+    model, line = models[(j // len(lines)) % len(models)], lines[j % len(lines)]
+    return _openai_cost("proj_SandboxHeavy", f"key_SandboxHeavy{j:06d}", f"{model}, {line}",
+                        tokens, Decimal(tokens) * Decimal("2.5") / _MILLION)  # fmt: skip

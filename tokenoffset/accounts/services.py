@@ -3,10 +3,10 @@
 import secrets
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from .emails import email_send
 from .models import Account, Invitation, Membership, Role, User
 
 INVITATION_TOKEN_BYTES = 32
@@ -41,16 +41,15 @@ def invitation_create(*, account: Account, email: str, invited_by: User) -> Invi
     except IntegrityError:
         raise InvitationError(f"{email} has already been invited.") from None
     link = settings.SITE_URL + reverse("accounts:invitation_accept", args=[invitation.token])
-    send_mail(
-        subject=f"[Token Offset] {invited_by.email} invited you to {account.name}",
-        message=(
+    email_send(
+        subject=f"{invited_by.email} invited you to {account.name}",
+        body=(
             f"{invited_by.email} invited you to see the account “{account.name}” "
             "on Token Offset.\n\n"
             f"Accept the invitation: {link}\n\n"
             "If you don't have a Token Offset login yet, sign up with this email address first."
         ),
-        from_email=None,
-        recipient_list=[email],
+        recipients=[email],
     )
     return invitation
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:source_id>/replace/", sources.source_replace, name="replace"),
     path("<uuid:source_id>/rename/", sources.source_rename, name="rename"),
     path("<uuid:source_id>/remove/", sources.source_remove, name="remove"),
+    path("<uuid:source_id>/sample/", sources.source_sample, name="sample"),
 ]

@@ -4,6 +4,8 @@ These pages show sample status and progress (estimates) beside the key operation
 so they live here, above both.
 """
 
+from contextlib import suppress
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -12,6 +14,9 @@ from django.views.decorators.http import require_POST
 from connectors import services as connector_services
 from connectors.keys import KeyRejected
 from connectors.models import EstimateSource, KeyEvent
+from estimates import services as estimate_services
+from estimates.models import SampleTrigger
+from estimates.selectors import sources_with_sampling
 from tokenoffset.accounts.access import account_required, owner_required
 
 from .forms import KeyReplaceForm, SourceAddForm, SourceRenameForm
@@ -23,7 +28,7 @@ def _source(request, source_id) -> EstimateSource:
 
 @account_required
 def source_list(request):
-    sources = EstimateSource.objects.filter(account=request.account).order_by("created_at")
+    sources = sources_with_sampling(account=request.account)
     events = KeyEvent.objects.filter(account=request.account).select_related("actor")[:50]
     return render(
         request,
@@ -49,6 +54,9 @@ def source_add(request):
         except KeyRejected as e:
             form.add_error("api_key", e.message)
         else:
+            estimate_services.sample_request(
+                source=source, trigger=SampleTrigger.FIRST, user=request.user
+            )
             messages.success(
                 request, f"Connected {source.label}. The first sample runs in the background."
             )
@@ -71,6 +79,7 @@ def source_replace(request, source_id):
             form.add_error("api_key", e.message)
         else:
             messages.success(request, f"Replaced the key for {source.label}.")
+            _sample_after_new_key(request, source)
             return redirect("sources:list")
     return render(request, "sources/replace.html", {"form": form, "source": source})
 
@@ -92,4 +101,27 @@ def source_remove(request, source_id):
     source = _source(request, source_id)
     connector_services.source_remove(source=source, user=request.user)
     messages.success(request, f"Removed {source.label}. Its key was deleted.")
+    return redirect("sources:list")
+
+
+def _sample_after_new_key(request, source: EstimateSource) -> None:
+    # If a sample is on its way already, it will use the new key.
+    with suppress(estimate_services.AlreadySampling, estimate_services.TooSoon):
+        estimate_services.sample_request(
+            source=source, trigger=SampleTrigger.MANUAL, user=request.user
+        )
+
+
+@require_POST
+@owner_required
+def source_sample(request, source_id):
+    source = _source(request, source_id)
+    try:
+        estimate_services.sample_request(
+            source=source, trigger=SampleTrigger.MANUAL, user=request.user
+        )
+    except (estimate_services.AlreadySampling, estimate_services.TooSoon) as e:
+        messages.warning(request, str(e))
+    else:
+        messages.success(request, f"Sampling {source.label} now.")
     return redirect("sources:list")

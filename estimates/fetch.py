@@ -1,0 +1,114 @@
+"""Fetching one source's 90-day window: every report and ≤31-day sub-window concurrently.
+
+No database transaction is open while this runs. Progress (pages per report) is reported through
+a callback from the calling thread, so only that thread touches the database.
+"""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import date
+
+from connectors.anthropic import client as anthropic_client
+from connectors.errors import ConnectorError
+from connectors.http import build_client, split_window
+from connectors.keys import vendor_base_url
+from connectors.models import EstimateSource, Vendor
+from connectors.openai import client as openai_client
+from connectors.records import CostRecord, UsageRecord
+
+PROGRESS_INTERVAL = 0.5  # seconds between progress writes at most
+
+CLIENTS = {
+    Vendor.ANTHROPIC: anthropic_client,
+    Vendor.OPENAI: openai_client,
+}
+
+
+@dataclass
+class Fetched:
+    usage: list[UsageRecord] = field(default_factory=list)
+    costs: list[CostRecord] = field(default_factory=list)
+
+
+class _Progress:
+    """Pages fetched per report, counted from the fetching threads."""
+
+    def __init__(self, totals: dict[str, int]):
+        self._lock = threading.Lock()
+        self.reports = {name: {"pages_done": 0, "pages_total": n} for name, n in totals.items()}
+
+    def page(self, report: str, _pages_in_call: int, has_more: bool) -> None:
+        with self._lock:
+            entry = self.reports[report]
+            entry["pages_done"] += 1
+            if has_more and entry["pages_total"] is not None:
+                # The vendor paged within a sub-window: one more page than we planned for.
+                entry["pages_total"] = max(entry["pages_total"], entry["pages_done"] + 1)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"reports": {k: dict(v) for k, v in self.reports.items()}}
+
+
+def fetch_window(
+    source: EstimateSource,
+    key: str,
+    start: date,
+    end: date,
+    *,
+    on_progress: Callable[[dict | None], None] = lambda progress: None,
+    max_workers: int = 6,
+) -> Fetched:
+    """Fetch usage and costs for [start, end); raises ConnectorError on the first failure."""
+    module = CLIENTS[source.vendor]
+    jobs = [
+        ("usage", module.fetch_usage, s, e)
+        for s, e in split_window(start, end, module.USAGE_MAX_DAYS)
+    ]
+    jobs += [
+        ("costs", module.fetch_costs, s, e)
+        for s, e in split_window(start, end, module.COSTS_MAX_DAYS)
+    ]
+    progress = _Progress(
+        {report: sum(1 for j in jobs if j[0] == report) for report in ("usage", "costs")}
+    )
+    on_progress(progress.snapshot())
+    result = Fetched()
+    base_url = vendor_base_url(source.vendor, is_sandbox=source.is_sandbox)
+    client = build_client(base_url)
+    pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"sample-{source.vendor}")
+    failed = True
+    try:
+        futures = {
+            pool.submit(
+                fetch,
+                client,
+                key,
+                s,
+                e,
+                on_page=lambda n, more, report=report: progress.page(report, n, more),
+            ): report
+            for report, fetch, s, e in jobs
+        }
+        pending, last = set(futures), None
+        while pending:
+            done, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
+            for future in done:
+                records = future.result()  # re-raises ConnectorError
+                getattr(result, futures[future]).extend(records)
+            # Called on every tick (with None when nothing changed) so the caller can renew
+            # its lease while a slow vendor keeps us waiting.
+            snapshot = progress.snapshot()
+            on_progress(snapshot if snapshot != last else None)
+            last = snapshot
+        failed = False
+    finally:
+        # On failure don't wait for the other sub-windows: the sample has failed already.
+        pool.shutdown(wait=not failed, cancel_futures=True)
+        client.close()
+    return result
+
+
+__all__ = ["ConnectorError", "Fetched", "fetch_window"]

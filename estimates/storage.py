@@ -1,0 +1,168 @@
+"""From fetched records to stored rows and a projection.
+
+The write replaces, never upserts: the source's rows for the window's dates are deleted and the
+new ones bulk-inserted in one short atomic block, so a group that disappeared at the vendor
+disappears here too, and a re-sample never double counts.
+"""
+
+import json
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from connectors.models import EstimateSource
+from connectors.records import CostRecord, UsageRecord
+
+from .classify import model_class
+from .coefficients import coefficient_values, model_class_rules
+from .footprint import TOKEN_TYPES, Footprint, footprint, raw_price
+from .models import CoefficientSet, DailyCost, DailyUsage, Projection, Sample
+from .projection import forecast_series, project, trend_pct
+
+BATCH_SIZE = 2000
+
+
+def usage_rows(source: EstimateSource, records: list[UsageRecord]) -> list[DailyUsage]:
+    """One row per (day, model, tier, context window, batch); duplicates are summed."""
+    rows: dict[tuple, DailyUsage] = {}
+    for r in records:
+        key = (r.day, r.model, r.service_tier, r.context_window, r.batch)
+        row = rows.get(key)
+        if row is None:
+            rows[key] = DailyUsage(
+                account_id=source.account_id,
+                source=source,
+                date=r.day,
+                model=r.model,
+                service_tier=r.service_tier,
+                context_window=r.context_window,
+                batch=r.batch,
+                uncached_input=r.uncached_input,
+                cache_read=r.cache_read,
+                cache_write=r.cache_write,
+                cache_write_1h=r.cache_write_1h,
+                output=r.output,
+                requests=r.requests,
+            )
+            continue
+        for name in ("uncached_input", "cache_read", "cache_write", "cache_write_1h", "output"):
+            setattr(row, name, getattr(row, name) + getattr(r, name))
+        if r.requests is not None:
+            row.requests = (row.requests or 0) + r.requests
+    return list(rows.values())
+
+
+def cost_rows(source: EstimateSource, records: list[CostRecord]) -> list[DailyCost]:
+    """One row per (day, description, dimensions, currency); lines that still collide are summed."""
+    rows: dict[tuple, DailyCost] = {}
+    for r in records:
+        dimensions_key = json.dumps(r.dimensions, sort_keys=True, separators=(",", ":"))
+        key = (r.day, r.description, dimensions_key, r.currency)
+        if key in rows:
+            rows[key].amount_usd += r.amount_usd
+            continue
+        rows[key] = DailyCost(
+            account_id=source.account_id,
+            source=source,
+            date=r.day,
+            description=r.description,
+            dimensions=r.dimensions,
+            dimensions_key=dimensions_key,
+            amount_usd=r.amount_usd,
+            currency=r.currency,
+        )
+    return list(rows.values())
+
+
+def rows_replace(source: EstimateSource, start: date, end: date, usage, costs) -> None:
+    """Replace the source's rows for [start, end). Call inside ``transaction.atomic()``."""
+    DailyUsage.objects.filter(source=source, date__gte=start, date__lt=end).delete()
+    DailyCost.objects.filter(source=source, date__gte=start, date__lt=end).delete()
+    DailyUsage.objects.bulk_create(usage, batch_size=BATCH_SIZE)
+    DailyCost.objects.bulk_create(costs, batch_size=BATCH_SIZE)
+
+
+def _footprint_json(fp: Footprint) -> dict[str, str]:
+    return {name: str(getattr(fp, name)) for name in Footprint.__dataclass_fields__}
+
+
+def projection_build(
+    *,
+    sample: Sample,
+    usage: list[DailyUsage],
+    costs: list[DailyCost],
+    coefficient_set: CoefficientSet,
+    previous: Projection | None,
+) -> Projection:
+    """Forecast next month per (vendor, model class, token type) and price its footprint."""
+    source = sample.source
+    rules = model_class_rules(coefficient_set)
+    values = coefficient_values(coefficient_set)
+    series: dict[tuple[str, str, str], dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    unclassified: set[str] = set()
+    classes: dict[str, str] = {}
+    for row in usage:
+        if row.model not in classes:
+            classes[row.model], known = model_class(source.vendor, row.model, rules)
+            if not known:
+                unclassified.add(row.model)
+        for token_type in TOKEN_TYPES:
+            count = getattr(row, token_type)
+            if count:
+                series[(source.vendor, classes[row.model], token_type)][row.date] += count
+    result = project(series, window_start=sample.window_start, window_end=sample.window_end)
+
+    by_class: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+    usage_point, usage_low, usage_high = (defaultdict(dict) for _ in range(3))
+    monthly_tokens = dict.fromkeys(TOKEN_TYPES, 0)
+    for (vendor, klass, token_type), forecast in result.forecasts.items():
+        by_class[f"{vendor}|{klass}"][token_type] = {
+            "point": int(forecast.point),
+            "low": int(forecast.low),
+            "high": int(forecast.high),
+        }
+        usage_point[(vendor, klass)][token_type] = forecast.point
+        usage_low[(vendor, klass)][token_type] = forecast.low
+        usage_high[(vendor, klass)][token_type] = forecast.high
+        monthly_tokens[token_type] += forecast.point
+    monthly_tokens = {k: int(Decimal(v).to_integral_value()) for k, v in monthly_tokens.items()}
+
+    spend_daily: dict[date, Decimal] = defaultdict(Decimal)
+    for row in costs:
+        spend_daily[row.date] += row.amount_usd
+    spend = forecast_series(
+        spend_daily,
+        window_start=sample.window_start,
+        window_end=sample.window_end,
+        first_usage=result.first_usage or min(spend_daily, default=None),
+    )
+    fp, fp_low, fp_high = (footprint(dict(u), values) for u in (usage_point, usage_low, usage_high))
+    total = sum(monthly_tokens.values())
+    return Projection(
+        account_id=source.account_id,
+        source=source,
+        sample=sample,
+        coefficient_set=coefficient_set,
+        method_version=result.method,
+        window_start=sample.window_start,
+        window_end=sample.window_end,
+        first_usage=result.first_usage,
+        active_days=result.active_days,
+        preliminary=result.preliminary,
+        monthly_tokens=monthly_tokens,
+        monthly_tokens_by_class=dict(by_class),
+        monthly_tokens_low=int(result.total.low),
+        monthly_tokens_high=int(result.total.high),
+        provider_spend_usd=spend.point.quantize(Decimal("0.000001")),
+        provider_spend_low_usd=spend.low.quantize(Decimal("0.000001")),
+        provider_spend_high_usd=spend.high.quantize(Decimal("0.000001")),
+        it_kwh=fp.it_kwh,
+        kwh=fp.kwh,
+        co2e_kg=fp.co2e_kg,
+        water_l=fp.water_l,
+        footprint_low=_footprint_json(fp_low),
+        footprint_high=_footprint_json(fp_high),
+        price_contribution_usd=raw_price(fp, values).quantize(Decimal("0.00000001")),
+        trend_pct=trend_pct(total, previous.monthly_tokens_total) if previous else None,
+        unclassified_models=sorted(unclassified),
+    )
