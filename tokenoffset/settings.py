@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tokenoffset.accounts.context_processors.current_account",
+                "billing.context_processors.billing_banner",
             ],
         },
     },

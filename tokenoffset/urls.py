@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/estimate", dashboard_api.estimate, name="api_estimate"),
     path("account/", include("tokenoffset.accounts.urls")),
     path("sources/", include("tokenoffset.dashboard.source_urls")),
+    path("billing/", include("billing.urls")),
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,303 @@
+"""Every write to the offset and the subscription. The amount billed moves only here, and only
+through an owner's explicit choice: ``offset_choose_band``, ``offset_set_custom``,
+``offset_adopt_estimate``."""
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from estimates.coefficients import NoActiveCoefficientSet, band_spec, coefficient_set_active
+from estimates.models import CoefficientSet, Projection
+from estimates.selectors import account_estimate
+from tokenoffset.accounts.models import Account
+
+from . import stripe_client
+from .models import Offset, OffsetChange, OffsetKind, Subscription
+from .selectors import MAX_CUSTOM_CENTS, band_offer, cents, floor_cents
+
+log = logging.getLogger(__name__)
+
+
+class OffsetError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class PriceChanged(OffsetError):
+    """The price shown on the confirmation page no longer holds; confirm again."""
+
+
+def _usd(amount_cents: int) -> str:
+    return f"${Decimal(amount_cents) / 100:,.2f}"
+
+
+def _offset_apply(
+    *,
+    account: Account,
+    user,
+    kind: str,
+    price_cents: int,
+    reason: str,
+    figures: dict,
+    coefficient_set: CoefficientSet | None,
+    band_slug: str = "",
+    band_name: str = "",
+    projection: Projection | None = None,
+) -> OffsetChange:
+    with transaction.atomic():
+        # One change at a time per account: the history's from → to must chain.
+        Account.objects.select_for_update().filter(pk=account.pk).first()
+        offset = Offset.objects.filter(account=account).first()
+        if offset and (offset.kind, offset.band_slug, offset.price_cents) == (
+            kind,
+            band_slug,
+            price_cents,
+        ):
+            raise OffsetError("That is already your offset in force.")
+        subscription = Subscription.objects.filter(account=account).first()
+        live = subscription is not None and subscription.is_live
+        now = timezone.now()
+        change = OffsetChange.objects.create(
+            account=account,
+            from_kind=offset.kind if offset else "",
+            from_price_cents=offset.price_cents if offset else None,
+            from_band_slug=offset.band_slug if offset else "",
+            to_kind=kind,
+            to_price_cents=price_cents,
+            to_band_slug=band_slug,
+            to_band_name=band_name,
+            figures=figures,
+            coefficient_set=coefficient_set,
+            coefficient_set_version=coefficient_set.version if coefficient_set else "",
+            projection=projection,
+            reason=reason,
+            chosen_by=user,
+            created_at=now,
+            effective_from=(subscription.current_period_end or now) if live else now,
+        )
+        Offset.objects.update_or_create(
+            account=account,
+            defaults={
+                "kind": kind,
+                "price_cents": price_cents,
+                "band_slug": band_slug,
+                "band_name": band_name,
+                "figures": figures,
+                "coefficient_set": coefficient_set,
+                "coefficient_set_version": change.coefficient_set_version,
+                "projection": projection,
+                "chosen_by": user,
+                "chosen_at": now,
+            },
+        )
+    # Outside the transaction: never hold it open across an HTTP call.
+    if live:
+        subscription_price_sync_or_retry(change=change)
+    return change
+
+
+def offset_choose_band(*, account: Account, user, band_slug: str, expected_price_cents: int):
+    """An owner picks a band of the active set at the price they were shown."""
+    offer = band_offer(slug=band_slug)
+    if offer is None:
+        raise OffsetError("That band is not offered.")
+    if offer.price_cents != expected_price_cents:
+        raise PriceChanged(f"{offer.band.name} now costs {_usd(offer.price_cents)}; confirm again.")
+    spec = band_spec(offer.band)
+    figures = {
+        "volume": spec.volume,
+        "tokens_low": spec.tokens_low,
+        "tokens_high": spec.tokens_high,
+        "mix": {k: str(v) for k, v in spec.mix.items()},
+        "model_class": spec.model_class,
+        "vendor": spec.vendor,
+        "range": offer.range_words,
+    }
+    return _offset_apply(
+        account=account,
+        user=user,
+        kind=OffsetKind.BAND,
+        price_cents=offer.price_cents,
+        reason=f"Chose the {offer.band.name} band ({offer.band.coefficient_set.version})",
+        figures=figures,
+        coefficient_set=offer.band.coefficient_set,
+        band_slug=offer.band.slug,
+        band_name=offer.band.name,
+    )
+
+
+def offset_set_custom(*, account: Account, user, amount_cents: int) -> OffsetChange:
+    """An owner sets a custom monthly amount: whole cents, from the plan floor to $10,000."""
+    floor = floor_cents()
+    if not floor <= amount_cents <= MAX_CUSTOM_CENTS:
+        raise OffsetError(f"Choose an amount from {_usd(floor)} to {_usd(MAX_CUSTOM_CENTS)}.")
+    try:
+        coefficient_set = coefficient_set_active()
+    except NoActiveCoefficientSet:
+        coefficient_set = None
+    return _offset_apply(
+        account=account,
+        user=user,
+        kind=OffsetKind.CUSTOM,
+        price_cents=amount_cents,
+        reason=f"Set a custom amount of {_usd(amount_cents)}",
+        figures={"amount_usd": f"{Decimal(amount_cents) / 100:.2f}"},
+        coefficient_set=coefficient_set,
+    )
+
+
+def offset_adopt_estimate(*, account: Account, user, expected_price_cents: int) -> OffsetChange:
+    """An owner adopts the account's latest estimate at the price they were shown."""
+    estimate = account_estimate(account=account)
+    if estimate is None:
+        raise OffsetError("There is no estimate to adopt yet.")
+    price_cents = cents(estimate.price_usd)
+    if price_cents != expected_price_cents:
+        raise PriceChanged(f"The estimate is now {_usd(price_cents)}; confirm again.")
+    fp = estimate.footprint
+    figures = {
+        "monthly_tokens": estimate.monthly_tokens,
+        "monthly_tokens_total": estimate.monthly_tokens_total,
+        "provider_spend_usd": str(estimate.provider_spend_usd),
+        "kwh": str(fp.kwh),
+        "co2e_kg": str(fp.co2e_kg),
+        "water_l": str(fp.water_l),
+        "price_usd": str(estimate.price_usd),
+        "sampled_at": estimate.sampled_at.isoformat(),
+        "sources": [str(p.source.public_id) for p in estimate.projections],
+    }
+    newest = max(estimate.projections, key=lambda p: p.created_at)
+    sampled = estimate.sampled_at
+    return _offset_apply(
+        account=account,
+        user=user,
+        kind=OffsetKind.ESTIMATE,
+        price_cents=price_cents,
+        reason=f"Adopted the estimate sampled {sampled.day} {sampled:%b %Y}",
+        figures=figures,
+        coefficient_set=estimate.coefficient_set,
+        projection=newest,
+    )
+
+
+# --- Stripe -------------------------------------------------------------------------------
+
+
+def subscription_price_sync(*, change: OffsetChange) -> bool:
+    """Give the Stripe subscription item the change's price; False when nothing was sent."""
+    latest = OffsetChange.objects.filter(account_id=change.account_id).first()
+    if latest is None or latest.pk != change.pk:
+        return False  # a newer change supersedes this one
+    subscription = Subscription.objects.filter(account_id=change.account_id).first()
+    if subscription is None or not subscription.is_live:
+        return False
+    item_id = subscription.stripe_item_id
+    if not item_id:
+        fetched = stripe_client.subscription_retrieve(
+            subscription_id=subscription.stripe_subscription_id
+        )
+        item_id = _first_item(fetched).get("id", "")
+    stripe_client.subscription_price_set(
+        subscription_id=subscription.stripe_subscription_id,
+        item_id=item_id,
+        amount_cents=change.to_price_cents,
+        metadata={"offset_change_id": str(change.public_id)},
+        idempotency_key=f"offset-change-{change.public_id}",
+    )
+    OffsetChange.objects.filter(pk=change.pk).update(
+        stripe_synced_at=timezone.now(), stripe_error=""
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(
+        stripe_item_id=item_id, unit_amount_cents=change.to_price_cents
+    )
+    return True
+
+
+def subscription_price_sync_or_retry(*, change: OffsetChange) -> None:
+    """Sync now; if Stripe fails, record it and let the worker retry (same idempotency key)."""
+    try:
+        subscription_price_sync(change=change)
+    except stripe_client.PaymentsError as e:
+        log.warning("Stripe price update for change %s failed: %s", change.public_id, e)
+        OffsetChange.objects.filter(pk=change.pk).update(stripe_error=str(e)[:300])
+        from .tasks import subscription_price_sync_task
+
+        transaction.on_commit(lambda: subscription_price_sync_task.delay(change.pk))
+
+
+def subscription_customer_ensure(*, account: Account, user) -> Subscription:
+    """The account's Stripe customer, created once (metadata: the account's public id)."""
+    subscription = Subscription.objects.filter(account=account).first()
+    if subscription:
+        return subscription
+    customer_id = stripe_client.customer_create(
+        account_public_id=str(account.public_id), name=account.name, email=user.email
+    )
+    subscription, _ = Subscription.objects.get_or_create(
+        account=account, defaults={"stripe_customer_id": customer_id}
+    )
+    return subscription
+
+
+def subscription_checkout_start(
+    *, account: Account, user, success_url: str, cancel_url: str
+) -> str:
+    """A Checkout Session for the offset in force; returns the URL to send the owner to."""
+    offset = Offset.objects.filter(account=account).first()
+    change = OffsetChange.objects.filter(account=account).first()
+    if offset is None or change is None:
+        raise OffsetError("Pick a band or an amount before subscribing.")
+    existing = Subscription.objects.filter(account=account).first()
+    if existing and existing.is_live:
+        raise OffsetError("This account already has a subscription; manage it instead.")
+    subscription = subscription_customer_ensure(account=account, user=user)
+    session = stripe_client.checkout_session_create(
+        customer_id=subscription.stripe_customer_id,
+        amount_cents=offset.price_cents,
+        metadata={"account_id": str(account.public_id), "offset_change_id": str(change.public_id)},
+        success_url=success_url,
+        cancel_url=cancel_url,
+        # One key per click: protects a retried request, never merges two attempts.
+        idempotency_key=f"checkout-{change.public_id}-{uuid.uuid4().hex}",
+    )
+    return session.url
+
+
+def subscription_portal_start(*, account: Account, return_url: str) -> str:
+    """A Customer Portal session for the account's Stripe customer."""
+    subscription = Subscription.objects.filter(account=account).first()
+    if subscription is None:
+        raise OffsetError("Subscribe first; then you can manage your card and invoices.")
+    return stripe_client.portal_session_create(
+        customer_id=subscription.stripe_customer_id, return_url=return_url
+    )
+
+
+def _first_item(stripe_subscription: dict) -> dict:
+    items = (stripe_subscription.get("items") or {}).get("data") or []
+    return items[0] if items else {}
+
+
+def _timestamp(value) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
+
+
+def subscription_state_apply(*, subscription: Subscription, stripe_subscription: dict) -> None:
+    """Copy Stripe's view of the subscription onto our row. Never touches the offset."""
+    item = _first_item(stripe_subscription)
+    subscription.stripe_subscription_id = stripe_subscription["id"]
+    subscription.status = str(stripe_subscription.get("status") or "")
+    subscription.stripe_item_id = item.get("id", "")
+    subscription.unit_amount_cents = (item.get("price") or {}).get("unit_amount")
+    # Current API versions keep the period on the item, not on the subscription.
+    subscription.current_period_end = _timestamp(item.get("current_period_end"))
+    subscription.cancel_at_period_end = bool(stripe_subscription.get("cancel_at_period_end"))
+    if subscription.status in ("canceled", "incomplete_expired"):
+        subscription.past_due_invoice_id = ""
+        subscription.past_due_since = None
+    subscription.save()
