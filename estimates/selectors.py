@@ -120,6 +120,7 @@ def sources_with_sampling(*, account) -> list[EstimateSource]:
     """The account's sources with ``last_sampled_at`` and ``active_sample`` (or None); 2 queries."""
     sources = list(
         EstimateSource.objects.filter(account=account)
+        .defer("key_ciphertext")
         .annotate(
             last_sampled_at=Max(
                 "samples__finished_at", filter=Q(samples__status=SampleStatus.SUCCEEDED)

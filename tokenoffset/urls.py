@@ -6,6 +6,7 @@ from tokenoffset.dashboard import views as dashboard_views
 
 urlpatterns = [
     path("", include("tokenoffset.dashboard.urls")),
+    path("", include("tokenoffset.dashboard.public_urls")),
     path("healthz", dashboard_views.healthz, name="healthz"),
     path("api/v1/estimate", dashboard_api.estimate, name="api_estimate"),
     path("account/", include("tokenoffset.accounts.urls")),

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from billing.selectors import offset_json
 from estimates.footprint import TOKEN_TYPES
 from estimates.selectors import account_estimate, sources_with_sampling
 
@@ -56,14 +57,6 @@ def source_json(source) -> dict:
     }
 
 
-def _offset_json(account):
-    try:
-        from billing.selectors import offset_json
-    except ImportError:  # billing not installed yet
-        return None
-    return offset_json(account=account)
-
-
 @never_cache
 @require_GET
 def estimate(request):
@@ -75,7 +68,7 @@ def estimate(request):
     return JsonResponse(
         {
             "account": {"id": str(account.public_id), "name": account.name},
-            "offset": _offset_json(account),
+            "offset": offset_json(account=account),
             "estimate": estimate_json(account_estimate(account=account)),
             "sources": [source_json(s) for s in sources_with_sampling(account=account)],
         }

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -6,10 +7,20 @@ from django.views.decorators.cache import never_cache
 from tokenoffset.accounts.access import account_required
 from tokenoffset.celery import app as celery_app
 
+from .charts import dashboard_chart
+from .selectors import dashboard_data
+
 
 @account_required
 def home(request):
-    return render(request, "dashboard/home.html", {})
+    """The offset in force beside the account's estimate, its chart and its sources."""
+    data = dashboard_data(account=request.account)
+    context = {
+        "d": data,
+        "chart": dashboard_chart(data),
+        "sandbox": bool(settings.VENDOR_SANDBOX_URL),
+    }
+    return render(request, "dashboard/home.html", context)
 
 
 @never_cache

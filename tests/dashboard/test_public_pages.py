@@ -1,0 +1,182 @@
+"""The public pages: methodology from the coefficient tables in force, sources, privacy."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from estimates import projection
+from estimates.coefficients import coefficient_set_active
+from estimates.models import Coefficient, CoefficientSet
+from tokenoffset.dashboard.public import docstring_html
+
+
+def page(client, name: str) -> str:
+    """The page's HTML with runs of whitespace collapsed, so phrases match across lines."""
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    return " ".join(response.content.decode().split())
+
+
+def row(html: str, marker: str) -> str:
+    return re.search(rf'{re.escape(marker)}".*?</tr>', html, re.S).group(0)
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "heading"),
+    [
+        ("public:methodology", "/docs/methodology", "How we estimate your AI footprint"),
+        ("public:sources", "/docs/sources", "Estimate sources: what we call and what we keep"),
+        ("public:privacy", "/privacy", "Privacy"),
+    ],
+)
+def test_each_page_renders_for_anonymous_visitors(client, db, name, path, heading):
+    assert reverse(name) == path
+    html = page(client, name)
+    assert f"<h1>{heading}</h1>" in html
+    # Linked from every page's footer.
+    for link in ("/docs/methodology", "/docs/sources", "/privacy"):
+        assert f'href="{link}"' in html
+
+
+def test_the_footer_links_are_on_signed_in_pages_too(owner_client):
+    html = page(owner_client, "dashboard:home")
+    assert 'href="/docs/methodology"' in html and 'href="/privacy"' in html
+
+
+def test_methodology_shows_the_coefficients_in_force_with_ranges_and_sources(client, db):
+    html = page(client, "public:methodology")
+    large = row(html, 'data-coefficient="class_energy:large')
+    assert "<strong>1,000</strong>" in large and "500–2,600" in large
+    assert 'href="#ref-' in large
+    cache_read = row(html, 'data-coefficient="token_weight:cache_read')
+    assert "<strong>0.02</strong>" in cache_read and "0.005–0.05" in cache_read
+    assert "Cache reads are our least certain number" in html
+    pue = row(html, 'data-coefficient="vendor:pue')
+    assert all(v in pue for v in ("1.14", "1.2", "1.09"))
+    assert 'href="https://arxiv.org/abs/2505.09598"' in html  # a cited paper, linked
+    # The formula carries the weights of the set in force.
+    assert "0.2 × uncached input" in html
+
+
+def test_methodology_shows_a_staff_edit_of_a_coefficient(client, db):
+    active = coefficient_set_active()
+    Coefficient.objects.filter(coefficient_set=active, group="class_energy", name="large").update(
+        value=Decimal("1234.5"), low=Decimal("600")
+    )
+    Coefficient.objects.filter(
+        coefficient_set=active, group="token_weight", name="cache_read"
+    ).update(value=Decimal("0.03"))
+    html = page(client, "public:methodology")
+    large = row(html, 'data-coefficient="class_energy:large')
+    assert "<strong>1,234.5</strong>" in large and "600–2,600" in large
+    assert "0.03 × cache reads" in html
+
+
+def test_methodology_shows_the_band_volumes_and_prices(client, db):
+    html = page(client, "public:methodology")
+    table = re.search(r'<table class="table" id="band-table">.*?</table>', html, re.S).group(0)
+    prices = re.findall(r"<strong>(\$[\d.,]+)</strong>", table)
+    assert prices == ["$1.99", "$1.99", "$2.95", "$32.74"]
+    worker = row(table, 'data-band="worker')
+    assert "1M–20M" in worker and "3M" in worker and "15% / 40% / 5% / 40%" in worker
+    assert "the surplus funds extra carbon removal" in html
+
+
+def test_methodology_renders_the_projection_method_from_its_module(client, db):
+    html = page(client, "public:methodology")
+    assert "<strong>Start at your first usage.</strong>" in html
+    assert "<strong>A robust trend.</strong>" in html
+    assert "<pre><code>monthly = (level + slope × weeks" in html
+    assert "<em>preliminary</em>" in html
+
+
+def test_methodology_lists_every_coefficient_set_and_the_sanity_anchors(client, db):
+    CoefficientSet.objects.create(version="v2-draft", notes="Lower cache-read weight <draft>")
+    html = page(client, "public:methodology")
+    history = re.search(r'id="history".*?</table>', html, re.S).group(0)
+    assert "v1" in history and "in force" in history
+    v2 = row(history, 'data-version="v2-draft')
+    assert "not activated" in v2 and "Lower cache-read weight &lt;draft&gt;" in v2
+    assert "0.24 Wh" in html and "0.34 Wh" in html
+    assert "<strong>0.48 Wh</strong>" in html  # computed from the set in force
+
+
+def test_methodology_survives_without_an_active_set(client, db):
+    CoefficientSet.objects.update(is_active=False)
+    html = page(client, "public:methodology")
+    assert "being updated" in html
+    assert "<strong>Start at your first usage.</strong>" in html
+
+
+def test_the_sources_page_lists_the_exact_endpoints(client, db):
+    html = page(client, "public:sources")
+    for endpoint in (
+        "/v1/organizations/me",
+        "/v1/organizations/usage_report/messages",
+        "/v1/organizations/cost_report",
+        "/v1/organization/usage/completions",
+        "/v1/organization/costs",
+    ):
+        assert f'<dt class="endpoint"><span class="method">GET</span>{endpoint}</dt>' in html
+    assert html.count("<code>bucket_width=1d</code>") == 2
+    for group in ("model", "service_tier", "context_window", "batch", "description", "line_item"):
+        assert f"<code>{group}</code>" in html
+    assert "AES-256-GCM" in html
+    assert "<code>api.usage.read</code>" in html
+    assert "Every Sunday from 08:00 UTC" in html
+    assert "at most once every 5 minutes" in html
+    assert "Never prompts or completions." in html
+
+
+def test_the_sources_page_says_what_is_not_covered_and_why(client, db):
+    html = page(client, "public:sources")
+    for product in (
+        "Claude.ai chat",
+        "Claude Code used on a subscription",
+        "ChatGPT Free, Plus, Pro and Team",
+        "Codex CLI or IDE used on a ChatGPT plan",
+        "Gemini Advanced",
+        "personal AI Studio usage",
+        "Personal and Pro Cursor seats",
+    ):
+        assert product in html
+    assert "Coming soon" in html
+    assert "Enterprise teams only" in html  # Cursor's why
+    assert "BigQuery" in html  # Gemini's why
+
+
+def test_the_privacy_page_states_retention_uses_and_de_identification(client, db):
+    html = page(client, "public:privacy")
+    assert "Daily usage and cost rows: 13 months" in html
+    assert "Keys: until you remove the source" in html
+    assert "fewer than 5 accounts is suppressed" in html
+    assert "We never receive prompts or completions" in html
+    assert html.count("<li><strong>") >= 3
+
+
+def test_the_docstring_renderer_escapes_and_formats():
+    html = docstring_html(
+        """Intro with <tags> & **bold**.
+
+        1. **First.** Line one
+           continues here.
+        2. Second, with a formula:
+
+               a = b × c
+
+           and a *note*.
+        Closing paragraph.
+        """
+    )
+    assert html.startswith("<p>Intro with &lt;tags&gt; &amp; <strong>bold</strong>.</p>")
+    assert '<li value="1">\n<p><strong>First.</strong> Line one continues here.</p>' in html
+    assert "<pre><code>a = b × c</code></pre>" in html
+    assert "<p>and a <em>note</em>.</p>\n</li>\n</ol>\n<p>Closing paragraph.</p>" in html
+
+
+def test_the_projection_docstring_renders_every_step():
+    html = docstring_html(projection.__doc__)
+    assert html.count("<li ") == 6
+    assert "**" not in html

@@ -1,0 +1,239 @@
+"""The public pages: the methodology (from the coefficient tables in force), sources, privacy."""
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from estimates import projection
+from estimates.coefficients import (
+    NoActiveCoefficientSet,
+    bands_priced,
+    coefficient_set_active,
+    coefficient_values,
+)
+from estimates.footprint import MODEL_CLASSES, CoefficientValues
+from estimates.models import Coefficient, CoefficientGroup, CoefficientSet
+
+VENDOR_ORDER = ("anthropic", "openai", "google", "unknown")
+VENDOR_LABELS = {"anthropic": "Anthropic", "openai": "OpenAI", "google": "Google"}
+NAME_LABELS = {
+    # token types
+    "output": "Output (reasoning included)",
+    "uncached_input": "Input, uncached",
+    "cache_write": "Cache write",
+    "cache_read": "Cache read",
+    # per vendor
+    "pue": "PUE: facility energy per unit of server energy",
+    "water_onsite_l_per_it_kwh": "On-site water, L per server kWh",
+    "water_offsite_l_per_kwh": "Off-site water (electricity generation), L per facility kWh",
+    "grid_kg_per_kwh": "Grid intensity, kg CO₂e per kWh (location-based)",
+    "embodied_uplift": "Embodied emissions (hardware, buildings), added to operational CO₂e",
+    # price
+    "price_per_tonne_usd": "Durable carbon removal, $ per tonne CO₂e",
+    "price_per_m3_usd": "Water restoration, $ per m³",
+    "floor_usd": "Plan floor, $ per month",
+}
+CLASS_EXAMPLES = {
+    "small": "Claude 3 / 3.5 Haiku, gpt-4o-mini, gpt-4.1-nano, gpt-5-nano",
+    "medium": "Claude Haiku 4.5, gpt-5-mini, gpt-4.1-mini, o4-mini, o3-mini",
+    "large": "Claude Sonnet 3.7 – 4.6, gpt-4o, gpt-4.1, gpt-5, o1, o3",
+    "frontier": "Claude Opus 4.5 and later",
+    "frontier_xl": "Claude Opus 4 / 4.1, Claude 3 Opus, gpt-4.5, o1-pro, o3-pro, gpt-5-pro",
+}
+# Anchor query of the public disclosures: 500 input and 300 output tokens.
+ANCHOR_INPUT, ANCHOR_OUTPUT = 500, 300
+
+
+@dataclass
+class Row:
+    name: str
+    label: str
+    cells: list  # Coefficient rows (one per column); None where a column has none
+    refs: list[int] = field(default_factory=list)
+    examples: str = ""
+
+
+class References:
+    """Numbered public sources, in order of first citation."""
+
+    def __init__(self):
+        self.items: list[str] = []
+
+    def cite(self, coefficients) -> list[int]:
+        numbers: list[int] = []
+        for coefficient in coefficients:
+            if coefficient is None:
+                continue
+            for source in filter(None, (s.strip() for s in coefficient.sources.splitlines())):
+                if source not in self.items:
+                    self.items.append(source)
+                number = self.items.index(source) + 1
+                if number not in numbers:
+                    numbers.append(number)
+        return sorted(numbers)
+
+
+def coefficient_tables(coefficient_set: CoefficientSet) -> dict:
+    """The set's rows grouped for display, each citing numbered references."""
+    rows = list(Coefficient.objects.filter(coefficient_set=coefficient_set).order_by("id"))
+    refs = References()
+
+    def simple(group: str, order=None) -> list[Row]:
+        picked = [c for c in rows if c.group == group]
+        if order:
+            picked.sort(key=lambda c: order.index(c.name) if c.name in order else len(order))
+        return [
+            Row(
+                c.name,
+                NAME_LABELS.get(c.name, c.name),
+                [c],
+                refs.cite([c]),
+                CLASS_EXAMPLES.get(c.name, ""),
+            )
+            for c in picked
+        ]
+
+    class_energy = simple(CoefficientGroup.CLASS_ENERGY, MODEL_CLASSES)
+    weights = simple(CoefficientGroup.TOKEN_WEIGHT)
+    vendor_rows = [c for c in rows if c.group == CoefficientGroup.VENDOR]
+    present = {c.vendor for c in vendor_rows}
+    vendors = [v for v in VENDOR_ORDER if v in present] + sorted(present - set(VENDOR_ORDER))
+    names = list(dict.fromkeys(c.name for c in vendor_rows))
+    by_key = {(c.name, c.vendor): c for c in vendor_rows}
+    per_vendor = []
+    for name in names:
+        cells = [by_key.get((name, v)) for v in vendors]
+        per_vendor.append(Row(name, NAME_LABELS.get(name, name), cells, refs.cite(cells)))
+    return {
+        "class_energy": class_energy,
+        "weights": weights,
+        "weights_by_name": {row.name: row.cells[0].value for row in weights},
+        "vendors": [VENDOR_LABELS.get(v, v.capitalize()) for v in vendors],
+        "per_vendor": per_vendor,
+        "price": simple(CoefficientGroup.PRICE),
+        "references": refs.items,
+    }
+
+
+def anchor_query_wh(values: CoefficientValues) -> Decimal | None:
+    """Facility Wh of a 500-in / 300-out query on ``large`` at the unknown vendor's PUE."""
+    try:
+        weighted = ANCHOR_OUTPUT * values.token_weights["output"] + (
+            ANCHOR_INPUT * values.token_weights["uncached_input"]
+        )
+        return values.class_energy_wh["large"] * weighted / 1_000_000 * values.vendor("unknown").pue
+    except KeyError:
+        return None
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_ITEM = re.compile(r"^(\d+)\.\s+(.*)$")
+
+
+def _inline(text: str) -> str:
+    html = escape(" ".join(text.split()))
+    html = _BOLD.sub(r"<strong>\1</strong>", html)
+    return _ITALIC.sub(r"<em>\1</em>", html)
+
+
+def docstring_html(doc: str) -> SafeString:
+    """Light markdown (paragraphs, a numbered list, **bold**, *italic*, indented formulas) → HTML.
+
+    Everything is escaped first; only the tags produced here are added.
+    """
+    out: list[str] = []
+    paragraph: list[str] = []
+    code: list[str] = []
+    in_list = in_item = False
+
+    def flush():
+        if paragraph:
+            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
+            paragraph.clear()
+        if code:
+            out.append(f"<pre><code>{escape(chr(10).join(code))}</code></pre>")
+            code.clear()
+
+    def close_item():
+        nonlocal in_item
+        flush()
+        if in_item:
+            out.append("</li>")
+            in_item = False
+
+    for line in inspect.cleandoc(doc or "").splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        item = _ITEM.match(line)
+        if not line.strip():
+            flush()
+        elif item and indent == 0:
+            close_item()
+            if not in_list:
+                out.append("<ol>")
+                in_list = True
+            out.append(f'<li value="{int(item.group(1))}">')
+            in_item = True
+            paragraph.append(item.group(2))
+        elif in_item and indent >= 6:  # indented beyond the item's text: a formula
+            if paragraph:
+                flush()
+            code.append(line.strip())
+        elif in_item and indent > 0:
+            if code:
+                flush()
+            paragraph.append(line.strip())
+        else:
+            close_item()
+            if in_list:
+                out.append("</ol>")
+                in_list = False
+            paragraph.append(line.strip())
+    close_item()
+    if in_list:
+        out.append("</ol>")
+    # Safe: every piece of text above went through escape(); the tags are our own.
+    return mark_safe("\n".join(out))  # noqa: S308
+
+
+def projection_method() -> tuple[str, SafeString]:
+    """The projection module's docstring, word for word: its summary line and the rest as HTML."""
+    title, _, body = inspect.cleandoc(projection.__doc__ or "").partition("\n\n")
+    return title.strip().rstrip("."), docstring_html(body)
+
+
+def methodology(request):
+    try:
+        active = coefficient_set_active()
+    except NoActiveCoefficientSet:
+        active = None
+    title, method = projection_method()
+    context = {
+        "active": active,
+        "history": CoefficientSet.objects.order_by("-created_at"),
+        "projection_title": title,
+        "projection_method": method,
+    }
+    if active is not None:
+        values = coefficient_values(active)
+        context.update(
+            tables=coefficient_tables(active),
+            bands=bands_priced(active),
+            floor_usd=values.floor_usd,
+            values=values,
+            anchor_wh=anchor_query_wh(values),
+        )
+    return render(request, "docs/methodology.html", context)
+
+
+def sources(request):
+    return render(request, "docs/sources.html")
+
+
+def privacy(request):
+    return render(request, "privacy.html")

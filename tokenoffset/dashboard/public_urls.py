@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import public
+
+app_name = "public"
+
+urlpatterns = [
+    path("docs/methodology", public.methodology, name="methodology"),
+    path("docs/sources", public.sources, name="sources"),
+    path("privacy", public.privacy, name="privacy"),
+]

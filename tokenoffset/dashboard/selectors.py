@@ -1,0 +1,240 @@
+"""Everything the dashboard shows, read in a constant number of queries whatever the history.
+
+Composes the estimates selectors (the account's estimate), the connectors' sources with their
+sample progress, one aggregate over the daily rows for the chart, and the billing offset in force.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_CEILING, Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing.selectors import SUGGESTED_BAND, offset_in_force
+from connectors.models import EstimateSource, SourceStatus
+from estimates.coefficients import NoActiveCoefficientSet, bands_priced, coefficient_set_active
+from estimates.footprint import TOKEN_TYPES
+from estimates.models import Band, DailyUsage
+from estimates.projection import HORIZON_DAYS
+from estimates.selectors import AccountEstimate, account_estimate, sources_with_sampling
+
+# Weekly samples start every Sunday from 08:00 UTC (see the beat schedule).
+WEEKLY_SAMPLE_WEEKDAY = 6  # Monday is 0
+WEEKLY_SAMPLE_TIME = time(8, 0)
+IN_PROGRESS = (SourceStatus.PENDING, SourceStatus.SAMPLING)
+
+TOKEN_TYPE_LABELS = {
+    "uncached_input": "Input (uncached)",
+    "cache_read": "Cache reads",
+    "cache_write": "Cache writes",
+    "output": "Output",
+}
+TOKEN_TYPE_HINTS = {
+    "uncached_input": "Prompt tokens read fresh",
+    "cache_read": "Context re-read from the prompt cache; cheap per token but often most of them",
+    "cache_write": "Context written to the prompt cache",
+    "output": "Generated tokens, reasoning included",
+}
+
+
+@dataclass(frozen=True)
+class TokenLine:
+    token_type: str
+    label: str
+    hint: str
+    point: int
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    day: date
+    uncached_input: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    output: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.uncached_input + self.cache_read + self.cache_write + self.output
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    source: EstimateSource
+    last_sampled_at: datetime | None  # finish of the latest successful sample
+    pages_done: int
+    pages_total: int | None  # None while a report's page count is unknown
+
+    @property
+    def in_progress(self) -> bool:
+        return self.source.status in IN_PROGRESS
+
+
+@dataclass(frozen=True)
+class BandChoice:
+    band: Band
+    price_usd: Decimal
+    suggested: bool
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    offset: object | None  # billing.models.Offset
+    estimate: AccountEstimate | None
+    token_lines: list[TokenLine]
+    provider_spend_low_usd: Decimal
+    provider_spend_high_usd: Decimal
+    days: list[DayTotals]
+    sources: list[SourceRow]
+    bands: list[BandChoice]  # only while no offset is in force
+    next_sample_at: datetime
+
+    @property
+    def polling(self) -> bool:
+        return any(row.in_progress for row in self.sources)
+
+    @property
+    def offset_differs(self) -> bool:
+        """The estimate's price differs from what is billed by at least a cent."""
+        if self.estimate is None or self.offset is None:
+            return False
+        estimate_cents = int((self.estimate.price_usd * 100).to_integral_value(ROUND_CEILING))
+        return estimate_cents != self.offset.price_cents
+
+    @property
+    def projected_per_day(self) -> tuple[Decimal, Decimal, Decimal] | None:
+        """The projection as tokens per day: (point, low, high)."""
+        if self.estimate is None:
+            return None
+        e = self.estimate
+        return tuple(
+            Decimal(n) / HORIZON_DAYS
+            for n in (e.monthly_tokens_total, e.monthly_tokens_low, e.monthly_tokens_high)
+        )
+
+
+def next_weekly_sample(now: datetime) -> datetime:
+    """The next Sunday 08:00 UTC strictly after ``now``."""
+    now = now.astimezone(UTC)
+    days_ahead = (WEEKLY_SAMPLE_WEEKDAY - now.weekday()) % 7
+    sunday = now.date() + timedelta(days=days_ahead)
+    candidate = datetime.combine(sunday, WEEKLY_SAMPLE_TIME, tzinfo=UTC)
+    return candidate if candidate > now else candidate + timedelta(days=7)
+
+
+def progress_pages(progress: dict | None) -> tuple[int, int | None]:
+    """Pages fetched and expected over all reports; the total is None while any is unknown."""
+    reports = (progress or {}).get("reports") or {}
+    done, total = 0, 0
+    for report in reports.values():
+        if not isinstance(report, dict):
+            continue
+        done += int(report.get("pages_done") or 0)
+        if report.get("pages_total") is None:
+            total = None
+        elif total is not None:
+            total += int(report["pages_total"])
+    return done, (total if reports else None)
+
+
+def sources_with_progress(*, account) -> list[SourceRow]:
+    """The account's sources with their last successful sample and the running sample's progress."""
+    rows = []
+    for source in sources_with_sampling(account=account):
+        active = source.active_sample
+        done, total = progress_pages(active.progress if active else None)
+        rows.append(SourceRow(source, source.last_sampled_at, done, total))
+    return rows
+
+
+def daily_token_totals(*, account, source_ids, start: date, end: date) -> list[DayTotals]:
+    """Tokens per day and type over [start, end), every day present: one aggregate query."""
+    rows = (
+        DailyUsage.objects.filter(
+            account=account, source_id__in=source_ids, date__gte=start, date__lt=end
+        )
+        .values("date")
+        .annotate(**{f"sum_{t}": Sum(t) for t in TOKEN_TYPES})
+        .order_by("date")
+    )
+    by_day = {
+        row["date"]: DayTotals(row["date"], **{t: int(row[f"sum_{t}"] or 0) for t in TOKEN_TYPES})
+        for row in rows
+    }
+    return [
+        by_day.get(day, DayTotals(day))
+        for day in (start + timedelta(days=i) for i in range((end - start).days))
+    ]
+
+
+def token_lines(estimate: AccountEstimate) -> list[TokenLine]:
+    """Monthly tokens per type with each type's range, summed over sources and model classes."""
+    low = dict.fromkeys(TOKEN_TYPES, Decimal(0))
+    high = dict.fromkeys(TOKEN_TYPES, Decimal(0))
+    for projection in estimate.projections:
+        seen: set[str] = set()
+        for per_type in (projection.monthly_tokens_by_class or {}).values():
+            for token_type, forecast in per_type.items():
+                if token_type in low and isinstance(forecast, dict):
+                    low[token_type] += Decimal(str(forecast.get("low", 0)))
+                    high[token_type] += Decimal(str(forecast.get("high", 0)))
+                    seen.add(token_type)
+        for token_type in TOKEN_TYPES:
+            if token_type not in seen:  # no breakdown stored: the point is all we know
+                point = Decimal(int(projection.monthly_tokens.get(token_type, 0)))
+                low[token_type] += point
+                high[token_type] += point
+    return [
+        TokenLine(
+            token_type=t,
+            label=TOKEN_TYPE_LABELS[t],
+            hint=TOKEN_TYPE_HINTS[t],
+            point=estimate.monthly_tokens.get(t, 0),
+            low=int(low[t]),
+            high=int(high[t]),
+        )
+        for t in ("output", "uncached_input", "cache_write", "cache_read")
+    ]
+
+
+def band_choices() -> list[BandChoice]:
+    """The active set's bands with their prices (empty without an active set)."""
+    try:
+        priced = bands_priced(coefficient_set_active())
+    except NoActiveCoefficientSet:
+        return []
+    return [BandChoice(band, price, band.slug == SUGGESTED_BAND) for band, price in priced]
+
+
+def dashboard_data(*, account, now: datetime | None = None) -> DashboardData:
+    """The dashboard's figures for one account."""
+    now = now or timezone.now()
+    offset = offset_in_force(account=account)
+    estimate = account_estimate(account=account)
+    days: list[DayTotals] = []
+    lines: list[TokenLine] = []
+    spend_low = spend_high = Decimal(0)
+    if estimate is not None:
+        lines = token_lines(estimate)
+        spend_low = sum((p.provider_spend_low_usd for p in estimate.projections), Decimal(0))
+        spend_high = sum((p.provider_spend_high_usd for p in estimate.projections), Decimal(0))
+        days = daily_token_totals(
+            account=account,
+            source_ids=[p.source_id for p in estimate.projections],
+            start=estimate.window_start,
+            end=estimate.window_end,
+        )
+    return DashboardData(
+        offset=offset,
+        estimate=estimate,
+        token_lines=lines,
+        provider_spend_low_usd=spend_low,
+        provider_spend_high_usd=spend_high,
+        days=days,
+        sources=sources_with_progress(account=account),
+        bands=band_choices() if offset is None else [],
+        next_sample_at=next_weekly_sample(now),
+    )
