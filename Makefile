@@ -31,3 +31,7 @@ format: $(STAMP)
 
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache
+
+## bench: sampling and load figures on throwaway PostgreSQL and Redis (var/bench.json)
+bench: $(STAMP)
+	WITH_WRK=1 scripts/services.sh $(BIN)/python -m bench

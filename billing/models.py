@@ -192,3 +192,17 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.stripe_id} {self.type}"
+
+
+class UsageAlert(models.Model):
+    """The weekly "your usage moved" email: whether owners want it, and when it last went out."""
+
+    account = models.OneToOneField("accounts.Account", models.CASCADE, related_name="usage_alert")
+    enabled = models.BooleanField(default=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_billed_cents = models.PositiveIntegerField(null=True, blank=True)
+    last_estimate_cents = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Usage alert for {self.account_id} ({'on' if self.enabled else 'off'})"

@@ -166,6 +166,18 @@ def subscription_price_set(
     return _plain(subscription)
 
 
+def subscription_cancel(*, subscription_id: str, idempotency_key: str) -> dict:
+    """Cancel the subscription now (not at period end): no further invoices, no proration."""
+    # Reference: https://docs.stripe.com/api/subscriptions/cancel
+    subscription = _call(
+        client().v1.subscriptions.cancel,
+        subscription_id,
+        params={"invoice_now": False, "prorate": False},
+        options={"idempotency_key": idempotency_key},
+    )
+    return _plain(subscription)
+
+
 def portal_session_create(*, customer_id: str, return_url: str) -> str:
     """A Customer Portal session URL: card, invoices, cancellation."""
     # Reference: https://docs.stripe.com/api/customer_portal/sessions/create

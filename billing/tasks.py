@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
-from . import stripe_client
+from tokenoffset.accounts.models import Account
+
+from . import alerts, stripe_client
 from .models import OffsetChange
 from .services import subscription_price_sync
 
@@ -17,3 +19,18 @@ def subscription_price_sync_task(self, change_id: int) -> None:
         subscription_price_sync(change=change)
     except stripe_client.PaymentsError as e:
         raise self.retry(exc=e, countdown=min(60 * 2**self.request.retries, 3600)) from e
+
+
+@shared_task
+def usage_alerts_weekly_fanout_task() -> None:
+    """Sunday 10:00 UTC: check every account with an offset for a moved estimate."""
+    for account_id in alerts.usage_alert_account_ids():
+        usage_alert_task.delay(account_id)
+
+
+@shared_task(acks_late=True)
+def usage_alert_task(account_id: int) -> None:
+    """Email the owners if the account's estimate moved more than 10%; never adopts."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is not None:
+        alerts.usage_alert_check(account=account)

@@ -17,5 +17,6 @@ urlpatterns = [
     path("subscribe/success/", views.checkout_success, name="checkout_success"),
     path("subscribe/cancelled/", views.checkout_cancel, name="checkout_cancel"),
     path("manage/", views.portal_start, name="portal_start"),
+    path("alerts/usage/", views.usage_alert_toggle, name="usage_alert_toggle"),
     path("webhooks/stripe/", views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -3,6 +3,7 @@
 import logging
 from decimal import Decimal
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseBadRequest, JsonResponse
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from estimates.selectors import account_estimate
 from tokenoffset.accounts.access import account_required, owner_required
 
-from . import selectors, services, stripe_client, webhooks
+from . import alerts, selectors, services, stripe_client, webhooks
 from .forms import (
     BandChooseForm,
     BandSelectForm,
@@ -67,6 +68,7 @@ def _home(request, *, custom_form, status=200):
         "payments_configured": selectors.payments_configured(),
         "custom_form": custom_form,
         "takes_effect": selectors.takes_effect_words(subscription=overview.subscription),
+        "usage_alert_enabled": alerts.usage_alert_enabled(account=request.account),
     }
     return render(request, "billing/home.html", context, status=status)
 
@@ -252,6 +254,23 @@ def portal_start(request):
         messages.error(request, str(e))
         return redirect("billing:home")
     return redirect(url)
+
+
+class UsageAlertForm(forms.Form):
+    enabled = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+@owner_required
+@require_POST
+def usage_alert_toggle(request):
+    form = UsageAlertForm(request.POST)
+    enabled = form.is_valid() and form.cleaned_data["enabled"]
+    alerts.usage_alert_set(account=request.account, enabled=enabled)
+    if enabled:
+        messages.success(request, "Owners will get an email when the estimate moves by over 10%.")
+    else:
+        messages.success(request, "Usage alerts are off.")
+    return redirect("billing:home")
 
 
 @csrf_exempt

@@ -10,6 +10,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
+
 from connectors.models import EstimateSource
 from connectors.records import CostRecord, UsageRecord
 
@@ -78,8 +80,27 @@ def rows_replace(source: EstimateSource, start: date, end: date, usage, costs) -
     """Replace the source's rows for [start, end). Call inside ``transaction.atomic()``."""
     DailyUsage.objects.filter(source=source, date__gte=start, date__lt=end).delete()
     DailyCost.objects.filter(source=source, date__gte=start, date__lt=end).delete()
-    DailyUsage.objects.bulk_create(usage, batch_size=BATCH_SIZE)
-    DailyCost.objects.bulk_create(costs, batch_size=BATCH_SIZE)
+    _insert(DailyUsage, usage)
+    _insert(DailyCost, costs)
+
+
+def _insert(model, rows: list) -> None:
+    """Bulk insert; on PostgreSQL one COPY per table, several times faster than INSERTs whose
+    parameters the client must quote (a heavy sample is ~15,000 rows)."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {table} ({columns}) FROM STDIN"  # noqa: S608 - names from our own model
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row([f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields])
 
 
 def _footprint_json(fp: Footprint) -> dict[str, str]:

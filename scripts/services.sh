@@ -20,6 +20,7 @@ pg_bindir() {
 }
 pg_bindir >/dev/null || need_apt+=(postgresql)
 if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then need_apt+=(chromium); fi
+if [ "${WITH_WRK:-0}" = 1 ] && ! command -v wrk >/dev/null; then need_apt+=(wrk); fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

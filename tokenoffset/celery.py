@@ -23,6 +23,12 @@ app.conf.beat_schedule = {
         "task": "estimates.tasks.samples_reap_task",
         "schedule": crontab(minute="*/5"),
     },
+    # Every Sunday at 10:00 UTC, after the weekly samples: email owners whose estimate moved
+    # more than 10% from what they pay ("adopt?"). At most one per account per week.
+    "usage-alerts-weekly": {
+        "task": "billing.tasks.usage_alerts_weekly_fanout_task",
+        "schedule": crontab(minute=0, hour=10, day_of_week="sun"),
+    },
 }
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("tokenoffset.dashboard.urls")),
     path("", include("tokenoffset.dashboard.public_urls")),
     path("healthz", dashboard_views.healthz, name="healthz"),
+    path("robots.txt", dashboard_views.robots_txt, name="robots_txt"),
     path("api/v1/estimate", dashboard_api.estimate, name="api_estimate"),
     path("account/", include("tokenoffset.accounts.urls")),
     path("sources/", include("tokenoffset.dashboard.source_urls")),

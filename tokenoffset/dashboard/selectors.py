@@ -105,6 +105,13 @@ class DashboardData:
         return estimate_cents != self.offset.price_cents
 
     @property
+    def chart_key(self) -> str:
+        """Changes whenever the projections behind the estimate do (the chart's cache key)."""
+        if self.estimate is None:
+            return ""
+        return "-".join(str(p.pk) for p in self.estimate.projections)
+
+    @property
     def projected_per_day(self) -> tuple[Decimal, Decimal, Decimal] | None:
         """The projection as tokens per day: (point, low, high)."""
         if self.estimate is None:

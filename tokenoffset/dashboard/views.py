@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -17,7 +17,8 @@ def home(request):
     data = dashboard_data(account=request.account)
     context = {
         "d": data,
-        "chart": dashboard_chart(data),
+        # Lazy: the template caches the chart per set of projections and only builds it on a miss.
+        "chart": lambda: dashboard_chart(data),
         "sandbox": bool(settings.VENDOR_SANDBOX_URL),
     }
     return render(request, "dashboard/home.html", context)
@@ -42,3 +43,9 @@ def healthz(request):
     healthy = all(v == "ok" for v in checks.values())
     status = 200 if healthy else 503
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=status)
+
+
+def robots_txt(request):
+    """Public pages may be indexed; the app behind the login may not."""
+    body = "User-agent: *\nAllow: /docs/\nAllow: /privacy\nDisallow: /\n"
+    return HttpResponse(body, content_type="text/plain")

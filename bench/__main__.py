@@ -1,0 +1,147 @@
+"""`make bench`: the sampling and load figures, printed and written to var/bench.json.
+
+Runs against the PostgreSQL and Redis that scripts/services.sh starts, with the vendor sandbox
+in this process. Figures are measurements on this machine, never assertions.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
+    os.environ.setdefault("DEBUG", "true")
+    # The vendor sandbox runs in its own process: the vendor's work is not ours to measure.
+    port = free_port()
+    sandbox = subprocess.Popen(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "connectors.sandbox", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    os.environ["VENDOR_SANDBOX_URL"] = sandbox_url = f"http://127.0.0.1:{port}"
+    wait_for(sandbox_url)
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    # The gunicorn under load must accept this process's sessions: same signing key.
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + os.urandom(16).hex())
+    django.setup()
+    from django.core.management import call_command
+
+    from bench import load, machine, sampling
+    from connectors.models import EstimateSource
+    from tokenoffset.accounts.models import User
+    from tokenoffset.accounts.services import account_create_for_user
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user(f"bench-{datetime.now(UTC):%H%M%S}@example.org", "bench pw 1")
+    account = account_create_for_user(user=user)
+    n_sources = int(os.environ.get("BENCH_FANOUT_SOURCES", "1000"))
+    cap = float(os.environ.get("BENCH_FANOUT_CAP_S", "420"))
+    results = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine.machine(),
+    }
+    try:
+        print("heavy org, no latency …", flush=True)
+        heavy0 = sampling.heavy_sample(account, user, 0)
+        print("heavy org, 150 ms latency …", flush=True)
+        heavy150 = sampling.heavy_sample(account, user, 150)
+        for r in (heavy0, heavy150):
+            r.pop("source")
+        results["heavy_sample"] = [heavy0, heavy150]
+        print("dashboard under load …", flush=True)
+        results["dashboard_load"] = load.dashboard_load(user)
+        # Only the fan-out's own sources take part in the weekly run below.
+        EstimateSource.objects.exclude(
+            account__memberships__user__email__startswith="fan-"
+        ).delete()
+        fan_user = User.objects.create_user(f"fan-{user.email}", "bench pw 2")
+        fan_account = account_create_for_user(user=fan_user)
+        print(f"weekly fan-out over {n_sources} sources (cap {cap:.0f} s) …", flush=True)
+        results["weekly_fanout"] = sampling.weekly_fanout(
+            fan_account,
+            fan_user,
+            n_sources,
+            cap,
+            concurrency=int(os.environ.get("BENCH_WORKER_CONCURRENCY", "8")),
+        )
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+    out = ROOT / "var" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the vendor sandbox did not start at {url}")
+
+
+def table(r: dict) -> str:
+    m = r["machine"]
+    lines = [f"Benchmarks {r['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB", ""]
+    lines.append(
+        "| sample (90 d × 60 groups × 100 cost lines) | latency | wall s | fetch s | write s "
+        "| SQL in write | peak MiB | wall ÷ RTT | fetch ÷ RTT |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for h in r["heavy_sample"]:
+        lines.append(
+            f"| {h['usage_rows']} usage + {h['cost_rows']} cost rows | {h['latency_ms']} ms | "
+            f"{h['wall_s']} | {h['fetch_s']} | {h['write_s']} | {h['write_statements']} | "
+            f"{h['peak_python_mib']} | {h['wall_over_rtt'] or '–'} | {h['fetch_over_rtt'] or '–'} |"
+        )
+    d = r["dashboard_load"]
+    lines.append("")
+    if "skipped" in d:
+        lines.append(f"dashboard load: skipped ({d['skipped']})")
+    else:
+        lines.append(
+            f"| page (gunicorn × {d['gunicorn_workers']}, {d['connections']} connections, "
+            f"{d['seconds']} s) | p50 ms | p99 ms | req/s | non-2xx |"
+        )
+        lines.append("|---|---|---|---|---|")
+        for name in ("dashboard", "trivial"):
+            x = d[name]
+            lines.append(
+                f"| {name} | {x['p50_ms']} | {x['p99_ms']} | {x['rps']} | {x['non_2xx']} |"
+            )
+        lines.append(f"\ndashboard RPS ÷ trivial RPS = {d['rps_ratio']}")
+    f = r["weekly_fanout"]
+    lines.append("")
+    lines.append(
+        f"weekly fan-out: {f['finished']}/{f['sources']} sources finished "
+        f"({f['succeeded']} succeeded) in {f['wall_s']} s = {f['sources_per_s']} sources/s "
+        f"(worker concurrency {f['worker_concurrency']}, 150 ms per request"
+        + ("" if f["complete"] else f", stopped at the {f['time_cap_s']:.0f} s cap")
+        + ")"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

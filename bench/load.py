@@ -1,0 +1,103 @@
+"""The dashboard under load: gunicorn on PostgreSQL, wrk with 16 connections."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def session_cookie(user) -> str:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+def _unit(value: str) -> float:
+    """wrk latency like '12.34ms' / '1.02s' / '850.00us' → milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def wrk(url: str, cookie: str | None, seconds: int, connections: int = 16) -> dict:
+    headers = ["-H", f"Cookie: sessionid={cookie}"] if cookie else []
+    out = subprocess.run(  # noqa: S603
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *headers, url],
+        capture_output=True, text=True, timeout=seconds + 60, check=True,
+    ).stdout  # fmt: skip
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    if set(latency) != {"50", "99"}:
+        raise RuntimeError(f"wrk printed no latency distribution:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "p50_ms": round(_unit(latency["50"]), 2),
+        "p99_ms": round(_unit(latency["99"]), 2),
+        "rps": round(rps, 1),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def dashboard_load(user, seconds: int = 10) -> dict:
+    if not shutil.which("wrk"):
+        return {"skipped": "wrk is not installed (apt-get install wrk)"}
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "STATIC_MANIFEST": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.setdefault("TOKENOFFSET_ENCRYPTION_KEYS", settings.TOKENOFFSET_ENCRYPTION_KEYS)
+    workers = str(max(2, (os.cpu_count() or 2)))
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "tokenoffset.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", workers, "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/robots.txt", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        cookie = session_cookie(user)
+        request = urllib.request.Request(f"{base}/", headers={"Cookie": f"sessionid={cookie}"})
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            assert b"Your estimate" in response.read(), "the dashboard did not render the estimate"
+        dashboard = wrk(f"{base}/", cookie, seconds)
+        trivial = wrk(f"{base}/robots.txt", None, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "gunicorn_workers": int(workers),
+        "connections": 16,
+        "seconds": seconds,
+        "dashboard": dashboard,
+        "trivial": trivial,
+        "rps_ratio": round(dashboard["rps"] / trivial["rps"], 3) if trivial["rps"] else None,
+    }

@@ -1,0 +1,157 @@
+"""Sampling benchmarks: one heavy org (no latency and 150 ms), and the weekly fan-out."""
+
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from contextlib import contextmanager
+
+from django.db import connection
+
+from connectors import crypto
+from connectors.models import EstimateSource
+from connectors.sandbox.catalogue import make_key
+from estimates import fetch, services
+from estimates.models import DailyCost, DailyUsage, Sample, SampleStatus
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def source_for(account, user, behaviour, params, vendor="anthropic") -> EstimateSource:
+    key = make_key(vendor, behaviour, params=params)
+    public_id = uuid.uuid4()
+    return EstimateSource.objects.create(
+        account=account,
+        public_id=public_id,
+        vendor=vendor,
+        label=f"bench {behaviour} {params}",
+        key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
+        key_hint=key[-4:],
+        is_sandbox=True,
+        created_by=user,
+    )
+
+
+@contextmanager
+def counting_queries():
+    counter = {"n": 0}
+
+    def count(execute, sql, params, many, context):
+        counter["n"] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield counter
+
+
+def heavy_sample(account, user, latency_ms: int) -> dict:
+    """Sample 90 days × 60 usage groups × 100 cost lines; time the phases."""
+    source = source_for(account, user, "heavy", {"g": 60, "c": 100, "l": latency_ms})
+    timings = {}
+    original_fetch, original_store = fetch.fetch_window, services._store
+
+    def timed_fetch(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original_fetch(*args, **kwargs)
+        finally:
+            timings.setdefault("fetch_s", time.perf_counter() - started)
+
+    def timed_store(sample, fetched):
+        started = time.perf_counter()
+        with counting_queries() as queries:
+            result = original_store(sample, fetched)
+        timings.setdefault("write_s", time.perf_counter() - started)
+        timings.setdefault("write_statements", queries["n"])
+        return result
+
+    services.fetch_window, services._store = timed_fetch, timed_store
+    try:
+        sample = services.sample_request(source=source, trigger="first")
+        started = time.perf_counter()
+        done = services.sample_run(sample_id=sample.pk)
+        wall = time.perf_counter() - started
+        # Memory in a second, untimed run (tracing allocations slows Python several-fold).
+        tracemalloc.start()
+        again = services.sample_request(source=source, trigger="manual")
+        services.sample_run(sample_id=again.pk)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        services.fetch_window, services._store = original_fetch, original_store
+    assert done.status == SampleStatus.SUCCEEDED, done.error
+    return {
+        "latency_ms": latency_ms,
+        "usage_rows": DailyUsage.objects.filter(source=source).count(),
+        "cost_rows": DailyCost.objects.filter(source=source).count(),
+        "wall_s": round(wall, 3),
+        "fetch_s": round(timings["fetch_s"], 3),
+        "write_s": round(timings["write_s"], 3),
+        "write_statements": timings["write_statements"],
+        "peak_python_mib": round(peak / 1024 / 1024, 1),
+        "wall_over_rtt": round(wall / (latency_ms / 1000), 2) if latency_ms else None,
+        "fetch_over_rtt": round(timings["fetch_s"] / (latency_ms / 1000), 2)
+        if latency_ms
+        else None,
+        "source": source,
+    }
+
+
+def weekly_fanout(account, user, n_sources: int, cap_s: float, concurrency: int) -> dict:
+    """A real worker samples n typical sources (5 groups a day, 150 ms per request)."""
+    sources = []
+    for _ in range(n_sources):
+        key = make_key("anthropic", "heavy", params={"g": 5, "c": 5, "l": 150})
+        public_id = uuid.uuid4()
+        sources.append(
+            EstimateSource(
+                account=account,
+                public_id=public_id,
+                vendor="anthropic",
+                label="bench typical",
+                key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
+                key_hint=key[-4:],
+                is_sandbox=True,
+                created_by=user,
+                status="ready",
+            )
+        )
+    EstimateSource.objects.bulk_create(sources, batch_size=500)
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--concurrency",
+         str(concurrency), "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        time.sleep(3)  # let the worker connect before the burst
+        started = time.perf_counter()
+        result = services.samples_weekly_fanout(spread_minutes=0)
+        done = 0
+        while time.perf_counter() - started < cap_s:
+            done = Sample.objects.filter(
+                account=account,
+                trigger="weekly",
+                status__in=[SampleStatus.SUCCEEDED, SampleStatus.FAILED],
+            ).count()
+            if done >= result.queued:
+                break
+            time.sleep(0.5)
+        wall = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    succeeded = Sample.objects.filter(
+        account=account, trigger="weekly", status=SampleStatus.SUCCEEDED
+    ).count()
+    return {
+        "sources": result.queued,
+        "finished": done,
+        "succeeded": succeeded,
+        "complete": done >= result.queued,
+        "wall_s": round(wall, 1),
+        "sources_per_s": round(done / wall, 2) if wall else None,
+        "worker_concurrency": concurrency,
+        "time_cap_s": cap_s,
+    }
