@@ -10,6 +10,9 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 
+import httpx
+from django.conf import settings
+
 from connectors.anthropic import client as anthropic_client
 from connectors.errors import ConnectorError
 from connectors.http import build_client, split_window
@@ -77,7 +80,10 @@ def fetch_window(
     on_progress(progress.snapshot())
     result = Fetched()
     base_url = vendor_base_url(source.vendor, is_sandbox=source.is_sandbox)
-    client = build_client(base_url)
+    client = build_client(
+        base_url,
+        timeout=httpx.Timeout(settings.VENDOR_READ_TIMEOUT_SECONDS, connect=5.0),
+    )
     pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"sample-{source.vendor}")
     failed = True
     try:

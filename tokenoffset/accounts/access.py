@@ -41,7 +41,13 @@ def account_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.membership is None:
-            raise PermissionDenied("You are not a member of any account.")
+            # The user's last account was deleted or they were removed from it: rather than a
+            # dead end, they get a fresh account of their own, as at sign-up.
+            from .services import account_create_for_user
+
+            account_create_for_user(user=request.user)
+            request.membership = current_membership(request)
+            request.account = request.membership.account
         return view(request, *args, **kwargs)
 
     return wrapper

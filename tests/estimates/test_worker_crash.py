@@ -1,0 +1,89 @@
+"""A worker's pool child killed mid-sample: the message is requeued and the sample completes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from estimates import services
+from estimates.models import DailyUsage, Sample
+from estimates.tasks import sample_run_task
+from tokenoffset.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
+def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
+    source = make_source("slow")  # 1.5 s per vendor request
+    db = settings.DATABASES["default"]
+    broker = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/7"  # a queue of its own
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker,
+        "VENDOR_SANDBOX_URL": settings.VENDOR_SANDBOX_URL,
+        "SAMPLE_LEASE_SECONDS": "4",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--pool", "prefork",
+         "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        sample = services.sample_request(source=source, trigger="first")
+        with celery_app.connection_for_write(broker) as connection:
+            sample_run_task.apply_async(args=[sample.pk], connection=connection)
+
+        def running_with_progress():
+            sample.refresh_from_db()
+            return sample.status == "running" and sample.progress.get("reports")
+
+        wait_for(running_with_progress, 60, "the sample to start")
+        (child,) = wait_for(lambda: children_of(worker.pid), 10, "the pool child")
+        os.kill(child, signal.SIGKILL)
+
+        def finished():
+            sample.refresh_from_db()
+            return sample.status in ("succeeded", "failed")
+
+        wait_for(finished, 90, "the sample to finish after the crash")
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=60)[0]
+    assert sample.status == "succeeded", output[-4000:]
+    assert sample.attempts == 2  # the killed run, then the resumed one
+    assert DailyUsage.objects.filter(source=source).count() == 180
+    assert Sample.objects.filter(source=source).count() == 1
