@@ -19,7 +19,7 @@ run: $(STAMP)
 
 ## test: lint, checks and the whole suite on throwaway PostgreSQL and Redis
 test: $(STAMP)
-	scripts/services.sh scripts/check.sh $(PYTEST_ARGS)
+	WITH_CHROMIUM=1 scripts/services.sh scripts/check.sh $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -42,7 +42,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
 def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
     source = make_source("slow")  # 1.5 s per vendor request

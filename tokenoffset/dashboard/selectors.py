@@ -70,7 +70,10 @@ class SourceRow:
 
     @property
     def in_progress(self) -> bool:
-        return self.source.status in IN_PROGRESS
+        # A queued re-sample of a ready source is in progress too.
+        return self.source.status in IN_PROGRESS or bool(
+            getattr(self.source, "active_sample", None)
+        )
 
 
 @dataclass(frozen=True)
