@@ -107,3 +107,19 @@ def make_source(account, owner, sandbox):
         )
 
     return make
+
+
+def ensure_coefficient_set() -> None:
+    """Put the migration-seeded coefficient set back if a transactional test's flush took it."""
+    from estimates import coefficients_v1
+    from estimates.models import Band, Coefficient, CoefficientSet, ModelClassRule
+    from estimates.seed import seed_coefficient_set
+
+    if not CoefficientSet.objects.filter(is_active=True).exists():
+        seed_coefficient_set(
+            coefficients_v1,
+            CoefficientSet=CoefficientSet,
+            Coefficient=Coefficient,
+            Band=Band,
+            ModelClassRule=ModelClassRule,
+        )

@@ -22,7 +22,7 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Browser, BrowserType, Page, Playwright, expect, sync_playwright
 
-from conftest import PASSWORD
+from conftest import PASSWORD, ensure_coefficient_set
 from connectors.sandbox.catalogue import make_key
 from tokenoffset.accounts.models import User
 from tokenoffset.accounts.services import account_create_for_user
@@ -125,21 +125,6 @@ def page(context) -> Page:
     return page
 
 
-def _seed_coefficient_set() -> None:
-    from estimates import coefficients_v1
-    from estimates.models import Band, Coefficient, CoefficientSet, ModelClassRule
-    from estimates.seed import seed_coefficient_set
-
-    if not CoefficientSet.objects.filter(is_active=True).exists():
-        seed_coefficient_set(
-            coefficients_v1,
-            CoefficientSet=CoefficientSet,
-            Coefficient=Coefficient,
-            Band=Band,
-            ModelClassRule=ModelClassRule,
-        )
-
-
 @pytest.fixture(scope="package", autouse=True)
 def _coefficient_set_restored(django_db_setup, django_db_blocker):
     """Put the migration-seeded coefficient set back once these tests are done.
@@ -151,13 +136,13 @@ def _coefficient_set_restored(django_db_setup, django_db_blocker):
     """
     yield
     with django_db_blocker.unblock():
-        _seed_coefficient_set()
+        ensure_coefficient_set()
 
 
 @pytest.fixture(autouse=True)
 def _coefficient_set(transactional_db) -> None:
     """Each test starts with the seeded set, also after an earlier test's flush."""
-    _seed_coefficient_set()
+    ensure_coefficient_set()
 
 
 @pytest.fixture

@@ -10,12 +10,23 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from conftest import ensure_coefficient_set
 from estimates import services
 from estimates.models import DailyUsage, Sample
 from estimates.tasks import sample_run_task
 from tokenoffset.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _coefficient_set_restored(django_db_setup, django_db_blocker):
+    """This test commits and ends with a flush of every table: restore the seeded set after."""
+    with django_db_blocker.unblock():
+        ensure_coefficient_set()
+    yield
+    with django_db_blocker.unblock():
+        ensure_coefficient_set()
 
 
 def children_of(pid: int) -> list[int]:
@@ -42,7 +53,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
 def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
     source = make_source("slow")  # 1.5 s per vendor request
