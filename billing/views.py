@@ -54,7 +54,7 @@ def _confirm(request, *, title: str, new_cents: int, form, action: str, detail: 
 def _chosen(request, change: OffsetChange):
     messages.success(
         request,
-        f"Your offset is now ${change.to_price_usd:.2f} a month ({change.reason.lower()}).",
+        f"Your offset is now ${change.to_price_usd:.2f} a month ({change.reason[:1].lower()}{change.reason[1:]}).",
     )
     if change.stripe_error:
         messages.warning(request, "Stripe has not been updated yet; we will keep trying.")

@@ -309,3 +309,10 @@ def test_the_key_never_leaves_through_logs_pages_or_admin(
     for record in caplog.records:
         redactor.filter(record)
         assert "CANARY" not in record.getMessage()
+
+
+def test_remove_asks_first_and_a_get_deletes_nothing(owner_client, source):
+    response = owner_client.get(reverse("sources:remove", args=[source.public_id]))
+    assert response.status_code == 200
+    assert "Remove the source and its key" in response.content.decode()
+    assert EstimateSource.objects.filter(pk=source.pk).exists()

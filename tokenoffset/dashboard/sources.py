@@ -95,10 +95,11 @@ def source_rename(request, source_id):
     return render(request, "sources/rename.html", {"form": form, "source": source})
 
 
-@require_POST
 @owner_required
 def source_remove(request, source_id):
     source = _source(request, source_id)
+    if request.method != "POST":
+        return render(request, "sources/remove.html", {"source": source})
     connector_services.source_remove(source=source, user=request.user)
     messages.success(request, f"Removed {source.label}. Its key was deleted.")
     return redirect("sources:list")
