@@ -52,10 +52,8 @@ def _confirm(request, *, title: str, new_cents: int, form, action: str, detail: 
 
 
 def _chosen(request, change: OffsetChange):
-    messages.success(
-        request,
-        f"Your offset is now ${change.to_price_usd:.2f} a month ({change.reason[:1].lower()}{change.reason[1:]}).",
-    )
+    reason = change.reason[:1].lower() + change.reason[1:]  # keep "Nov" as it is
+    messages.success(request, f"Your offset is now ${change.to_price_usd:.2f} a month ({reason}).")
     if change.stripe_error:
         messages.warning(request, "Stripe has not been updated yet; we will keep trying.")
     return redirect("billing:home")
