@@ -21,6 +21,8 @@ from . import stripe_client
 from .models import OffsetChange, StripeEvent, Subscription
 from .services import subscription_price_sync_or_retry, subscription_state_apply
 
+logger = logging.getLogger(__name__)
+
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION_EVENTS = {
@@ -88,11 +90,23 @@ def _checkout_completed(record: StripeEvent, session: dict) -> str:
         return "ignored"
     # Re-fetch: subscription events for the same checkout may arrive before or after this one.
     fetched = stripe_client.subscription_retrieve(subscription_id=session["subscription"])
+    new_id = session["subscription"]
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
-        if not _finish(record, "linked subscription", locked):
+        second = locked.is_live and locked.stripe_subscription_id != new_id
+        outcome = "cancelled a second subscription" if second else "linked subscription"
+        if not _finish(record, outcome, locked):
             return "duplicate"
-        subscription_state_apply(subscription=locked, stripe_subscription=fetched)
+        if not second:
+            subscription_state_apply(subscription=locked, stripe_subscription=fetched)
+    if second:
+        # Two checkouts completed (two tabs, a back button): one account pays one subscription.
+        # Keep the one we track and cancel the newcomer before it charges again.
+        logger.warning("account %s: cancelling second subscription", subscription.account_id)
+        stripe_client.subscription_cancel(
+            subscription_id=new_id, idempotency_key=f"second-subscription-{new_id}"
+        )
+        return "processed"
     # The owner may have chosen a new amount while on the checkout page: send the newest one.
     latest = OffsetChange.objects.filter(account_id=subscription.account_id).first()
     if latest and str(latest.public_id) != metadata.get("offset_change_id"):

@@ -156,6 +156,9 @@ class Sample(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When a queued sample is due to run (spread, or a vendor's retry-after); the reaper
+    # re-sends only samples well past it.
+    not_before = models.DateTimeField(default=timezone.now)
     window_start = models.DateField(null=True, blank=True)
     window_end = models.DateField(null=True, blank=True)  # exclusive
     progress = models.JSONField(default=dict, blank=True)

@@ -1,8 +1,10 @@
 """Sampling: request, claim, run, and the weekly fan-out and reaper around it."""
 
+import calendar
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,7 +19,7 @@ from tokenoffset.accounts.emails import email_owners
 from . import storage
 from .coefficients import coefficient_set_active
 from .fetch import fetch_window
-from .models import Sample, SampleStatus, SampleTrigger, UnclassifiedModel
+from .models import DailyCost, DailyUsage, Sample, SampleStatus, SampleTrigger, UnclassifiedModel
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,11 @@ def sample_request(
                 wait = MANUAL_INTERVAL - (timezone.now() - last.created_at)
                 raise TooSoon(int(wait.total_seconds()) + 1)
         sample = Sample.objects.create(
-            account_id=source.account_id, source=source, trigger=trigger, requested_by=user
+            account_id=source.account_id,
+            source=source,
+            trigger=trigger,
+            requested_by=user,
+            not_before=timezone.now() + timedelta(seconds=countdown),
         )
         _enqueue(sample, countdown)
     return sample
@@ -175,18 +181,20 @@ def sample_run(*, sample_id: int) -> Sample | None:
     start = end - timedelta(days=WINDOW_DAYS)
     Sample.objects.filter(pk=sample.pk).update(window_start=start, window_end=end)
     sample.window_start, sample.window_end = start, end
+    key_used = bytes(source.key_ciphertext)
     try:
         key = connector_services.source_api_key(source)
         fetched = fetch_window(
             source, key, start, end, on_progress=lambda p: _heartbeat(sample, progress=p)
         )
     except ConnectorError as e:
-        return _handle_vendor_error(sample, e)
+        return _handle_vendor_error(sample, e, key_used=key_used)
+    try:
+        return _store(sample, fetched)
     except Exception:
         logger.exception("sample %s failed", sample.public_id)
         _fail(sample, "The sample failed unexpectedly. We have been told and will look.")
         raise
-    return _store(sample, fetched)
 
 
 def _heartbeat(sample: Sample, progress: dict | None = None) -> None:
@@ -203,9 +211,22 @@ def _heartbeat(sample: Sample, progress: dict | None = None) -> None:
         _still_ours(sample).update(**changes)
 
 
-def _handle_vendor_error(sample: Sample, error: ConnectorError) -> Sample:
+def _key_replaced_since(sample: Sample, key_used: bytes) -> bool:
+    current = EstimateSource.objects.filter(pk=sample.source_id).values_list(
+        "key_ciphertext", flat=True
+    )
+    return bool(current) and bytes(current[0]) != key_used
+
+
+def _handle_vendor_error(sample: Sample, error: ConnectorError, *, key_used: bytes) -> Sample:
     logger.warning("sample %s: vendor error %s", sample.public_id, error.kind)
-    if error.permanent:
+    if error.permanent and _key_replaced_since(sample, key_used):
+        # The owner pasted a new key while this sample ran on the old one: don't blame the new
+        # key; sample again with it.
+        _fail(sample, "The key was replaced during the sample; sampling again with the new one.")
+        with suppress(AlreadySampling, TooSoon):
+            sample_request(source=sample.source, trigger=SampleTrigger.MANUAL)
+    elif error.permanent:
         _fail(sample, f"The vendor rejected the key ({error.status}).", source_status=None)
         detail = (
             "the key was revoked, expired or lost its admin permission"
@@ -215,8 +236,13 @@ def _handle_vendor_error(sample: Sample, error: ConnectorError) -> Sample:
         connector_services.source_mark_rejected(source=sample.source, detail=detail)
     elif error.transient and sample.attempts < MAX_ATTEMPTS:
         # Give the sample back to the queue; the task retries after the vendor's wait.
-        _still_ours(sample).update(status=SampleStatus.QUEUED, lease_expires_at=None)
-        raise RetryLater(min(error.retry_after or 30 * sample.attempts, 600), error.message)
+        countdown = min(error.retry_after or 30 * sample.attempts, 600)
+        _still_ours(sample).update(
+            status=SampleStatus.QUEUED,
+            lease_expires_at=None,
+            not_before=timezone.now() + timedelta(seconds=countdown),
+        )
+        raise RetryLater(countdown, error.message)
     else:
         _fail(sample, USER_MESSAGES.get(error.kind, "The sample failed."))
     sample.refresh_from_db()
@@ -298,8 +324,32 @@ def samples_reap() -> int:
     expired = list(Sample.objects.filter(status=SampleStatus.RUNNING, lease_expires_at__lt=now))
     for sample in expired:
         _fail(sample, "The sample did not finish within its time limit; we'll try again.")
-    for sample in Sample.objects.filter(
-        status=SampleStatus.QUEUED, created_at__lt=now - LOST_MESSAGE_AFTER
-    ).exclude(attempts__gte=MAX_ATTEMPTS):
+    # A queued sample is only lost once it is well past the time it was due to run (a sample
+    # waiting out a vendor's retry-after or a weekly spread is not lost).
+    lost = Sample.objects.filter(
+        status=SampleStatus.QUEUED, not_before__lt=now - LOST_MESSAGE_AFTER
+    )
+    for sample in lost.exclude(attempts__gte=MAX_ATTEMPTS):
+        Sample.objects.filter(pk=sample.pk).update(not_before=now)
         _enqueue(sample)
     return len(expired)
+
+
+RETENTION_MONTHS = 13
+
+
+def retention_cutoff(today) -> date:
+    """The same day 13 months back (clamped to the month's end): older daily rows go."""
+    months = today.year * 12 + today.month - 1 - RETENTION_MONTHS
+    year, month = divmod(months, 12)
+    month += 1
+    last_day = calendar.monthrange(year, month)[1]
+    return date(year, month, min(today.day, last_day))
+
+
+def daily_rows_expire(*, today: date | None = None) -> int:
+    """Delete daily usage and cost rows older than 13 months (the published retention)."""
+    cutoff = retention_cutoff(today or timezone.now().date())
+    deleted, _ = DailyUsage.objects.filter(date__lt=cutoff).delete()
+    deleted_costs, _ = DailyCost.objects.filter(date__lt=cutoff).delete()
+    return deleted + deleted_costs

@@ -150,7 +150,9 @@ def projection_build(
 
     spend_daily: dict[date, Decimal] = defaultdict(Decimal)
     for row in costs:
-        spend_daily[row.date] += row.amount_usd
+        # Provider spend is shown in dollars: lines billed in another currency are left out.
+        if row.currency in ("USD", ""):
+            spend_daily[row.date] += row.amount_usd
     spend = forecast_series(
         spend_daily,
         window_start=sample.window_start,

@@ -22,3 +22,9 @@ def samples_weekly_fanout_task() -> None:
 def samples_reap_task() -> None:
     """Fail samples past their lease; re-send queued samples whose message was lost."""
     services.samples_reap()
+
+
+@shared_task
+def daily_rows_expire_task() -> None:
+    """Daily: delete usage and cost rows older than the published 13-month retention."""
+    services.daily_rows_expire()

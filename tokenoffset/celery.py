@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=8, day_of_week="sun"),
     },
     # Every 5 minutes: fail samples past their lease, re-send lost queued samples.
+    # Every day at 03:30 UTC: daily rows older than 13 months are deleted (see /privacy).
+    "daily-rows-expire": {
+        "task": "estimates.tasks.daily_rows_expire_task",
+        "schedule": crontab(minute=30, hour=3),
+    },
     "samples-reap": {
         "task": "estimates.tasks.samples_reap_task",
         "schedule": crontab(minute="*/5"),

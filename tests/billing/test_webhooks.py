@@ -155,3 +155,28 @@ def test_an_event_for_an_unknown_customer_is_ignored(client, stripe_api, subscri
     evt = event("invoice.payment_failed", invoice(customer="cus_someone_else"))
     assert post_event(client, evt).json()["outcome"] == "ignored"
     assert not Subscription.objects.get(pk=subscribed.pk).is_past_due
+
+
+def test_a_second_completed_checkout_is_cancelled_and_the_first_stays_tracked(
+    client, stripe_api, account, subscribed
+):
+    stripe_api.get("/v1/subscriptions/sub_2").respond(
+        200, json=stripe_subscription(sub_id="sub_2", item_id="si_2", amount=500)
+    )
+    cancel = stripe_api.delete("/v1/subscriptions/sub_2").respond(
+        200, json=stripe_subscription(sub_id="sub_2", status="canceled")
+    )
+    session = {
+        "id": "cs_2",
+        "object": "checkout.session",
+        "mode": "subscription",
+        "customer": "cus_1",
+        "subscription": "sub_2",
+        "metadata": {"account_id": str(account.public_id)},
+    }
+    response = post_event(client, event("checkout.session.completed", session))
+    assert response.status_code == 200
+    assert cancel.call_count == 1
+    assert cancel.calls.last.request.headers["idempotency-key"] == "second-subscription-sub_2"
+    subscription = Subscription.objects.get(account=account)
+    assert (subscription.stripe_subscription_id, subscription.unit_amount_cents) == ("sub_1", 199)

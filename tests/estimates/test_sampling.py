@@ -202,7 +202,12 @@ def test_crash_after_fetch_then_the_same_sample_resumes(make_source, monkeypatch
     assert not DailyUsage.objects.filter(source=source).exists()
 
     # Simulate a hard crash instead: the sample is left running with its lease.
-    Sample.objects.filter(pk=sample.pk).update(status="running", error="", finished_at=None)
+    Sample.objects.filter(pk=sample.pk).update(
+        status="running",
+        error="",
+        finished_at=None,
+        lease_expires_at=datetime.now(UTC) + timedelta(seconds=settings.SAMPLE_LEASE_SECONDS),
+    )
     monkeypatch.setattr(storage, "rows_replace", original)
     with pytest.raises(services.Busy):
         services.sample_run(sample_id=sample.pk)  # the lease is still live
