@@ -265,6 +265,26 @@ def fetch_windows(
     return records
 
 
+def fetch_whole_window(
+    fetch: Callable[..., list[T]],
+    client: httpx.Client,
+    key: str,
+    start: date,
+    end: date,
+    max_days: int,
+    *,
+    on_page: OnPage | None = None,
+    **options: Any,
+) -> list[T]:
+    """Run a vendor's one-sub-window fetch over [start, end), sub-window after sub-window."""
+    check_window(start, end)
+    return fetch_windows(
+        lambda s, e, progress: fetch(client, key, s, e, on_page=progress, **options),
+        split_window(start, end, max_days),
+        on_page,
+    )
+
+
 def check_window(start: date, end: date) -> int:
     """Check a [start, end) window of whole UTC days and return its length in days."""
     if isinstance(start, datetime) or isinstance(end, datetime):

@@ -17,9 +17,8 @@ from connectors.http import (
     MAX_ATTEMPTS,
     OnPage,
     Sleep,
-    check_window,
     fetch_pages,
-    fetch_windows,
+    fetch_whole_window,
     get_json,
     page_cap,
     split_window,
@@ -210,45 +209,17 @@ def fetch_costs(
 
 
 def fetch_usage_all(
-    client: httpx.Client,
-    key: str,
-    start: date,
-    end: date,
-    *,
-    on_page: OnPage | None = None,
-    max_attempts: int = MAX_ATTEMPTS,
-    sleep: Sleep | None = None,
+    client: httpx.Client, key: str, start: date, end: date, **options: Any
 ) -> list[UsageRecord]:
     """Fetch usage for a whole window, one ≤31-day sub-window after another."""
-    check_window(start, end)
-    return fetch_windows(
-        lambda s, e, progress: fetch_usage(
-            client, key, s, e, on_page=progress, max_attempts=max_attempts, sleep=sleep
-        ),
-        split_window(start, end, USAGE_MAX_DAYS),
-        on_page,
-    )
+    return fetch_whole_window(fetch_usage, client, key, start, end, USAGE_MAX_DAYS, **options)
 
 
 def fetch_costs_all(
-    client: httpx.Client,
-    key: str,
-    start: date,
-    end: date,
-    *,
-    on_page: OnPage | None = None,
-    max_attempts: int = MAX_ATTEMPTS,
-    sleep: Sleep | None = None,
+    client: httpx.Client, key: str, start: date, end: date, **options: Any
 ) -> list[CostRecord]:
     """Fetch costs for a whole window, one ≤31-day sub-window after another."""
-    check_window(start, end)
-    return fetch_windows(
-        lambda s, e, progress: fetch_costs(
-            client, key, s, e, on_page=progress, max_attempts=max_attempts, sleep=sleep
-        ),
-        split_window(start, end, COSTS_MAX_DAYS),
-        on_page,
-    )
+    return fetch_whole_window(fetch_costs, client, key, start, end, COSTS_MAX_DAYS, **options)
 
 
 def validate_key(client: httpx.Client, key: str, *, today: date | None = None) -> Organization:
