@@ -1,35 +1,10 @@
 """How we project your next month from the last 90 days.
 
-We forecast the next 30.4375 days (an average month: 365.25 / 12) separately for every vendor,
-model class and token type, and add the forecasts up. Provider spend is projected the same way.
-
-1. **Start at your first usage.** Days before the source's first day with any tokens are not
-   counted, so a team that started 20 days ago is not diluted by 70 empty days. With fewer than
-   7 days since the first usage the estimate is marked *preliminary*.
-2. **Whole weeks.** We count back in whole weeks from the last day of the window and take each
-   week's average per day. A whole week holds each weekday once, so quiet weekends neither lower
-   nor raise the result. Days that do not fill a whole week at the start (the oldest 6 days of a
-   90-day window, or the first days of usage that began mid-week) are left out. Until a first
-   whole week exists, we use the average of the days so far.
-3. **A robust trend.** With three or more weeks we fit a straight line through the weekly
-   averages with the Theil–Sen method: the slope is the median of the slopes between every pair
-   of weeks, and the level is the median of what remains once the slope is taken out. Medians
-   resist a single unusual week, so a one-off backfill moves the forecast much less than it
-   would move an average, while a steady rise or fall is followed. With one or two weeks we use
-   their average and no trend.
-4. **The forecast** is that line's value at the middle of the coming month, times 30.4375:
-
-       monthly = (level + slope × weeks from the newest week to the middle of next month) × 30.4375
-
-   So that no trend is extrapolated too far, the forecast per day is held within ±50% of the
-   average of the last four weeks. For perfectly steady usage the forecast is exactly the daily
-   average × 30.4375. All arithmetic is exact decimal arithmetic, not floating point.
-5. **The range** shows how much your weeks vary around the trend line: we take the 10th and
-   90th percentiles of the weekly deviations from the line and apply them to the forecast, as if
-   the whole coming month were as quiet, or as busy, as your one-in-ten quiet or busy week.
-   Before there are two whole weeks, day-to-day deviations are used instead, which is wider.
-6. **The trend** we show compares this projection's total monthly tokens with the previous
-   projection for the same source.
+Per vendor, model class and token type: weekly averages since the source's first usage, a
+Theil–Sen trend held within ±50% of the last four weeks, evaluated at the middle of the coming
+month × 30.4375 days; the range comes from the 10th/90th percentiles of weekly deviations. The
+public explanation of each step is templates/docs/includes/projection_method.html: change both
+together.
 """
 
 from collections.abc import Hashable, Iterable, Mapping

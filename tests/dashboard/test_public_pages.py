@@ -6,10 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from estimates import projection
 from estimates.coefficients import coefficient_set_active
 from estimates.models import Coefficient, CoefficientSet
-from tokenoffset.dashboard.public import docstring_html
 
 
 def page(client, name: str) -> str:
@@ -84,7 +82,7 @@ def test_methodology_shows_the_band_volumes_and_prices(client, db):
     assert "the surplus funds extra carbon removal" in html
 
 
-def test_methodology_renders_the_projection_method_from_its_module(client, db):
+def test_methodology_renders_the_projection_method(client, db):
     html = page(client, "public:methodology")
     assert "<strong>Start at your first usage.</strong>" in html
     assert "<strong>A robust trend.</strong>" in html
@@ -156,27 +154,8 @@ def test_the_privacy_page_states_retention_uses_and_de_identification(client, db
     assert html.count("<li><strong>") >= 3
 
 
-def test_the_docstring_renderer_escapes_and_formats():
-    html = docstring_html(
-        """Intro with <tags> & **bold**.
-
-        1. **First.** Line one
-           continues here.
-        2. Second, with a formula:
-
-               a = b × c
-
-           and a *note*.
-        Closing paragraph.
-        """
-    )
-    assert html.startswith("<p>Intro with &lt;tags&gt; &amp; <strong>bold</strong>.</p>")
-    assert '<li value="1">\n<p><strong>First.</strong> Line one continues here.</p>' in html
-    assert "<pre><code>a = b × c</code></pre>" in html
-    assert "<p>and a <em>note</em>.</p>\n</li>\n</ol>\n<p>Closing paragraph.</p>" in html
-
-
-def test_the_projection_docstring_renders_every_step():
-    html = docstring_html(projection.__doc__)
-    assert html.count("<li ") == 6
-    assert "**" not in html
+def test_the_methodology_page_explains_every_step_of_the_projection(client, db):
+    html = page(client, "public:methodology")
+    method = re.search(r'id="projection".*?</section>', html, re.S).group(0)
+    assert method.count("<li ") == 6
+    assert "**" not in method

@@ -1,15 +1,10 @@
 """The public pages: the methodology (from the coefficient tables in force), sources, privacy."""
 
-import inspect
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.shortcuts import render
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
-from estimates import projection
 from estimates.coefficients import (
     NoActiveCoefficientSet,
     bands_priced,
@@ -131,93 +126,14 @@ def anchor_query_wh(values: CoefficientValues) -> Decimal | None:
         return None
 
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
-_ITEM = re.compile(r"^(\d+)\.\s+(.*)$")
-
-
-def _inline(text: str) -> str:
-    html = escape(" ".join(text.split()))
-    html = _BOLD.sub(r"<strong>\1</strong>", html)
-    return _ITALIC.sub(r"<em>\1</em>", html)
-
-
-def docstring_html(doc: str) -> SafeString:
-    """Light markdown (paragraphs, a numbered list, **bold**, *italic*, indented formulas) → HTML.
-
-    Everything is escaped first; only the tags produced here are added.
-    """
-    out: list[str] = []
-    paragraph: list[str] = []
-    code: list[str] = []
-    in_list = in_item = False
-
-    def flush():
-        if paragraph:
-            out.append(f"<p>{_inline(' '.join(paragraph))}</p>")
-            paragraph.clear()
-        if code:
-            out.append(f"<pre><code>{escape(chr(10).join(code))}</code></pre>")
-            code.clear()
-
-    def close_item():
-        nonlocal in_item
-        flush()
-        if in_item:
-            out.append("</li>")
-            in_item = False
-
-    for line in inspect.cleandoc(doc or "").splitlines():
-        indent = len(line) - len(line.lstrip(" "))
-        item = _ITEM.match(line)
-        if not line.strip():
-            flush()
-        elif item and indent == 0:
-            close_item()
-            if not in_list:
-                out.append("<ol>")
-                in_list = True
-            out.append(f'<li value="{int(item.group(1))}">')
-            in_item = True
-            paragraph.append(item.group(2))
-        elif in_item and indent >= 6:  # indented beyond the item's text: a formula
-            if paragraph:
-                flush()
-            code.append(line.strip())
-        elif in_item and indent > 0:
-            if code:
-                flush()
-            paragraph.append(line.strip())
-        else:
-            close_item()
-            if in_list:
-                out.append("</ol>")
-                in_list = False
-            paragraph.append(line.strip())
-    close_item()
-    if in_list:
-        out.append("</ol>")
-    # Safe: every piece of text above went through escape(); the tags are our own.
-    return mark_safe("\n".join(out))  # noqa: S308
-
-
-def projection_method() -> tuple[str, SafeString]:
-    """The projection module's docstring, word for word: its summary line and the rest as HTML."""
-    title, _, body = inspect.cleandoc(projection.__doc__ or "").partition("\n\n")
-    return title.strip().rstrip("."), docstring_html(body)
-
-
 def methodology(request):
     try:
         active = coefficient_set_active()
     except NoActiveCoefficientSet:
         active = None
-    title, method = projection_method()
     context = {
         "active": active,
         "history": CoefficientSet.objects.order_by("-created_at"),
-        "projection_title": title,
-        "projection_method": method,
     }
     if active is not None:
         values = coefficient_values(active)
