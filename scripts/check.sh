@@ -8,6 +8,9 @@ echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
 
+echo "== import layers"
+$BIN/lint-imports --no-cache
+
 echo "== migrations and system checks"
 $BIN/python manage.py makemigrations --check --dry-run
 $BIN/python manage.py check

@@ -354,7 +354,7 @@ def test_an_admin_key_appears_nowhere_after_add_sample_and_remove(
     for source in sources.values():
         web.get(reverse("sources:replace", args=[source.public_id]))
         web.get(reverse("sources:rename", args=[source.public_id]))
-    for name in ("accounts:export_json", "accounts:export_csv"):
+    for name in ("lifecycle:export_json", "lifecycle:export_csv"):
         assert web.get(reverse(name, args=[account.public_id])).status_code == 200
     admin_pages(superuser_client)
     for key in (good, revoked, late):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("robots.txt", dashboard_views.robots_txt, name="robots_txt"),
     path("api/v1/estimate", dashboard_api.estimate, name="api_estimate"),
     path("account/", include("tokenoffset.accounts.urls")),
+    path("account/", include("tokenoffset.dashboard.lifecycle_urls")),
     path("sources/", include("tokenoffset.dashboard.source_urls")),
     path("billing/", include("billing.urls")),
     path("auth/", include("allauth.urls")),

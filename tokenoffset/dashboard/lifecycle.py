@@ -239,7 +239,7 @@ def _after_delete(request, *, name: str):
     )
     if membership is None:
         logout(request)
-        return redirect("accounts:goodbye")
+        return redirect("lifecycle:goodbye")
     switch_account(request, membership)
     messages.success(request, f"{name} was deleted. You are now in {membership.account.name}.")
     return redirect("dashboard:home")
