@@ -47,7 +47,7 @@ def client() -> stripe.StripeClient:
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         http_client=stripe.HTTPXClient(timeout=20, allow_sync_methods=True),
-        max_network_retries=getattr(settings, "STRIPE_MAX_NETWORK_RETRIES", 2),
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
         base_addresses=base,
     )
 

@@ -11,6 +11,7 @@ export VENDOR_SANDBOX_URL="${VENDOR_SANDBOX_URL:-http://127.0.0.1:$SANDBOX_PORT}
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 mkdir -p var/log
 
+$BIN/python manage.py dev_encryption_key
 $BIN/python manage.py migrate --noinput
 
 pids=()

@@ -23,7 +23,8 @@ def test_healthz_reports_database_and_broker(client, db):
 
 
 def run_django_setup(**env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    unset = ("SECRET_KEY", "DEBUG", "TOKENOFFSET_ENCRYPTION_KEYS")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(env_overrides)
     return subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", "import django; django.setup()"],
@@ -47,6 +48,35 @@ def test_production_settings_without_encryption_keys_fail_clearly():
     result = run_django_setup(DEBUG="false", ALLOWED_HOSTS="example.org", SECRET_KEY="x" * 50)
     assert result.returncode != 0
     assert "TOKENOFFSET_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+def test_importing_the_settings_writes_no_file_and_makes_no_folder(tmp_path):
+    var = tmp_path / "var"
+    result = run_django_setup(
+        DEBUG="true", TOKENOFFSET_VAR_DIR=str(var), CELERY_BROKER_URL="filesystem://"
+    )
+    assert result.returncode == 0, result.stderr
+    assert not var.exists()
+
+
+def test_the_development_key_is_made_by_a_command_once(tmp_path):
+    var = tmp_path / "var"
+    env = {**os.environ, "DEBUG": "true", "TOKENOFFSET_VAR_DIR": str(var)}
+    env.pop("TOKENOFFSET_ENCRYPTION_KEYS")
+    env["DJANGO_SETTINGS_MODULE"] = "tokenoffset.settings"
+
+    def command():
+        return subprocess.run(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "manage.py", "dev_encryption_key"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+
+    command()
+    key_file = var / "dev-encryption-keys"
+    first = key_file.read_text()
+    assert first.startswith("dev1:") and oct(key_file.stat().st_mode)[-3:] == "600"
+    assert "left as it is" in command().stdout
+    assert key_file.read_text() == first
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")

@@ -1,6 +1,7 @@
 """The Celery app. Settings come from Django settings under the ``CELERY_`` namespace."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
@@ -10,6 +11,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
 app = Celery("tokenoffset")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _filesystem_broker_folders(sender, **kwargs):
+    """The local filesystem broker needs its folders; kombu makes only the control one."""
+    options = sender.conf.broker_transport_options or {}
+    if str(sender.conf.broker_url or "").startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+            if options.get(key):
+                Path(options[key]).mkdir(parents=True, exist_ok=True)
+
 
 # The static beat schedule, in UTC.
 app.conf.beat_schedule = {

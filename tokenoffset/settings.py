@@ -43,20 +43,16 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 
+# Written once by `manage.py dev_encryption_key` (`make run` calls it); only read here.
+DEV_ENCRYPTION_KEYS_FILE = VAR_DIR / "dev-encryption-keys"
+
+
 def _encryption_keys() -> str:
-    """``kid:base64key,kid:base64key`` (first encrypts); a development key lives under var/."""
+    """``kid:base64key,kid:base64key`` (first encrypts); in development, the key file under var/."""
     value = env.str("TOKENOFFSET_ENCRYPTION_KEYS", default="")
     if value or not DEBUG:
         return _required_in_production("TOKENOFFSET_ENCRYPTION_KEYS", value)
-    import base64
-    import secrets
-
-    path = VAR_DIR / "dev-encryption-keys"
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text("dev1:" + base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return DEV_ENCRYPTION_KEYS_FILE.read_text().strip() if DEV_ENCRYPTION_KEYS_FILE.exists() else ""
 
 
 TOKENOFFSET_ENCRYPTION_KEYS = _encryption_keys()
@@ -180,9 +176,15 @@ EMAIL_BACKEND = env.str(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-if env.str("EMAIL_URL", default=""):
-    # Host, port, user, password and TLS from the URL; the backend stays as chosen above.
-    vars().update({k: v for k, v in env.email_url("EMAIL_URL").items() if k != "EMAIL_BACKEND"})
+# Host, port, user, password and TLS from EMAIL_URL; the backend stays as chosen above.
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Token Offset <hello@tokenoffset.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -233,9 +235,8 @@ CONTENT_SECURITY_POLICY = {
 # Celery: Redis in production; locally a filesystem broker that needs no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The folders are made when Celery is first configured (tokenoffset/celery.py), not here.
     _broker_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     # Absolute folders: the transport's default control folder is relative to each process.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -281,6 +282,7 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_PRODUCT_ID = env.str("STRIPE_PRODUCT_ID", default="")
 STRIPE_API_BASE_URL = env.str("STRIPE_API_BASE_URL", default="")  # tests and stripe-mock only
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 LOGGING = {
     "version": 1,
