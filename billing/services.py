@@ -297,25 +297,6 @@ def subscription_portal_start(*, account: Account, return_url: str) -> str:
 ENDED_STATUSES = {"canceled", "incomplete_expired"}
 
 
-def subscription_cancel_now(*, account: Account) -> bool:
-    """Cancel the account's Stripe subscription immediately; False when there is none to cancel.
-
-    Raises ``stripe_client.PaymentsError`` when Stripe refuses or cannot be reached, so the
-    caller can stop before deleting anything.
-    """
-    subscription = Subscription.objects.filter(account=account).first()
-    if subscription is None or not subscription.stripe_subscription_id:
-        return False
-    if subscription.status in ENDED_STATUSES or not stripe_client.is_configured():
-        return False
-    cancelled = stripe_client.subscription_cancel(
-        subscription_id=subscription.stripe_subscription_id,
-        idempotency_key=f"cancel-{subscription.stripe_subscription_id}",
-    )
-    subscription_state_apply(subscription=subscription, stripe_subscription=cancelled)
-    return True
-
-
 def _first_item(stripe_subscription: dict) -> dict:
     items = (stripe_subscription.get("items") or {}).get("data") or []
     return items[0] if items else {}
