@@ -194,6 +194,59 @@ class StripeEvent(models.Model):
         return f"{self.stripe_id} {self.type}"
 
 
+class StripeCheckout(models.Model):
+    """A Checkout Session created for the account: expired with it if still open."""
+
+    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="stripe_checkouts")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.stripe_id
+
+
+class CleanupAction(models.TextChoices):
+    CLOSE_CUSTOMER = "close_customer", "Expire open checkouts, then delete the customer"
+    CANCEL_SUBSCRIPTION = "cancel_subscription", "Cancel the subscription now"
+
+
+class StripeCleanup(models.Model):
+    """A Stripe call that must happen, retried until Stripe confirms it (an outbox).
+
+    It outlives the account it was for, so it holds Stripe ids only: no name, no email.
+    """
+
+    action = models.CharField(max_length=30, choices=CleanupAction.choices)
+    stripe_id = models.CharField(max_length=255)  # the customer or the subscription
+    checkout_session_ids = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=100)
+    # The webhook event that asked for it: a Stripe retry of that event tries again at once.
+    event = models.ForeignKey(
+        StripeEvent, models.SET_NULL, null=True, blank=True, related_name="cleanups"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["action", "stripe_id"], name="unique_stripe_cleanup")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(done_at=None),
+                name="stripe_cleanup_due",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.stripe_id} ({'done' if self.done_at else 'pending'})"
+
+
 class UsageAlert(models.Model):
     """The weekly "your usage moved" email: whether owners want it, and when it last went out."""
 

@@ -23,7 +23,11 @@ class PaymentsNotConfigured(Exception):
 
 
 class PaymentsError(Exception):
-    """Stripe refused the request or could not be reached."""
+    """Stripe refused the request or could not be reached (``http_status`` None: no answer)."""
+
+    def __init__(self, message: str = "", *, http_status: int | None = None):
+        super().__init__(message)
+        self.http_status = http_status
 
 
 class BadSignature(Exception):
@@ -34,6 +38,7 @@ class BadSignature(Exception):
 class CheckoutSession:
     id: str
     url: str
+    expires_at: int | None = None  # Unix time; Stripe's default is 24 hours after creation
 
 
 def is_configured() -> bool:
@@ -57,7 +62,7 @@ def _call(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except stripe.StripeError as e:
         message = getattr(e, "user_message", None) or str(e) or type(e).__name__
-        raise PaymentsError(message[:300]) from e
+        raise PaymentsError(message[:300], http_status=getattr(e, "http_status", None)) from e
 
 
 def _plain(obj) -> dict:
@@ -134,7 +139,38 @@ def checkout_session_create(
         },
         options={"idempotency_key": idempotency_key},
     )
-    return CheckoutSession(id=session.id, url=session.url)
+    return CheckoutSession(
+        id=session.id, url=session.url, expires_at=getattr(session, "expires_at", None)
+    )
+
+
+def checkout_sessions_open(*, customer_id: str) -> list[str]:
+    """The ids of the customer's Checkout Sessions that can still be completed."""
+    # Reference: https://docs.stripe.com/api/checkout/sessions/list
+    page = _call(
+        client().v1.checkout.sessions.list,
+        params={"customer": customer_id, "status": "open", "limit": 100},
+    )
+    try:
+        return [session.id for session in page.auto_paging_iter()]
+    except stripe.StripeError as e:
+        raise PaymentsError(str(e)[:300], http_status=getattr(e, "http_status", None)) from e
+
+
+def checkout_session_expire(*, session_id: str) -> None:
+    """Expire an open Checkout Session: nobody can complete it any more."""
+    # Reference: https://docs.stripe.com/api/checkout/sessions/expire
+    _call(
+        client().v1.checkout.sessions.expire,
+        session_id,
+        options={"idempotency_key": f"expire-{session_id}"},
+    )
+
+
+def customer_delete(*, customer_id: str) -> None:
+    """Delete the customer; Stripe cancels its subscriptions at once."""
+    # Reference: https://docs.stripe.com/api/customers/delete
+    _call(client().v1.customers.delete, customer_id)
 
 
 def subscription_retrieve(*, subscription_id: str) -> dict:

@@ -6,7 +6,7 @@ from tokenoffset.accounts.models import Account
 
 from . import alerts, stripe_client
 from .models import OffsetChange
-from .services import subscription_price_sync
+from .services import stripe_cleanups_run_due, subscription_price_sync
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)
@@ -34,3 +34,9 @@ def usage_alert_task(account_id: int) -> None:
     account = Account.objects.filter(pk=account_id).first()
     if account is not None:
         alerts.usage_alert_check(account=account)
+
+
+@shared_task(acks_late=True)
+def stripe_cleanups_retry_task() -> None:
+    """Every few minutes: retry the Stripe cleanups still pending (each backs off on failure)."""
+    stripe_cleanups_run_due()

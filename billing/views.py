@@ -282,7 +282,8 @@ def stripe_webhook(request):
     except stripe_client.BadSignature:
         return HttpResponseBadRequest("Invalid signature.")
     except stripe_client.PaymentsError:
-        # Stored but not processed: Stripe retries, and the retry processes it.
+        # Stored, but it or a Stripe call it needs failed: Stripe retries the event, and the
+        # retry finishes it (a failed call is also retried by the worker).
         log.exception("Stripe webhook processing failed")
         return JsonResponse({"received": True, "processed": False}, status=503)
     return JsonResponse({"received": True, "outcome": outcome})

@@ -18,8 +18,14 @@ from django.utils import timezone
 from tokenoffset.accounts.models import Membership, Role
 
 from . import stripe_client
-from .models import OffsetChange, StripeEvent, Subscription
-from .services import subscription_price_sync_or_retry, subscription_state_apply
+from .models import LIVE_STATUSES, OffsetChange, StripeCleanup, StripeEvent, Subscription
+from .services import (
+    stripe_cleanup_run,
+    stripe_customer_closed,
+    stripe_subscription_cancel_later,
+    subscription_price_sync_or_retry,
+    subscription_state_apply,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +39,13 @@ SUBSCRIPTION_EVENTS = {
 
 
 def webhook_receive(*, payload: bytes, signature: str) -> str:
-    """Verify, store once, process; returns the outcome. Raises BadSignature."""
+    """Verify, store once, process; returns the outcome. Raises BadSignature.
+
+    An event is processed once: its state changes and the record of any Stripe call it needs
+    (an outbox row) commit together. The call is then made at once; if Stripe fails it, this
+    raises ``PaymentsError`` (the endpoint answers 503, so Stripe retries the event) and the
+    worker retries it too. A replay of an event whose calls all succeeded does nothing.
+    """
     event = stripe_client.event_verify(payload=payload, signature=signature)
     record, _ = StripeEvent.objects.get_or_create(
         stripe_id=event["id"],
@@ -44,18 +56,64 @@ def webhook_receive(*, payload: bytes, signature: str) -> str:
         },
     )
     if record.processed_at is not None:
-        return "duplicate"
-    return event_process(record=record)
+        if not _cleanups_run(record):
+            return "duplicate"
+        return "processed"
+    outcome = event_process(record=record)
+    _cleanups_run(record)
+    return outcome
+
+
+def _cleanups_run(record: StripeEvent) -> bool:
+    """Run the event's pending Stripe calls now; False if there were none."""
+    pending = list(StripeCleanup.objects.filter(event=record, done_at=None).order_by("pk"))
+    for cleanup in pending:
+        if not stripe_cleanup_run(cleanup=cleanup, force=True):
+            raise stripe_client.PaymentsError(
+                f"{cleanup.get_action_display()} {cleanup.stripe_id}: {cleanup.last_error}"
+            )
+    return bool(pending)
+
+
+def _event_customer(record: StripeEvent) -> str:
+    obj = (record.payload.get("data") or {}).get("object") or {}
+    customer = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+    return customer if isinstance(customer, str) else ""
 
 
 def _finish(record: StripeEvent, outcome: str, subscription: Subscription | None = None) -> bool:
-    """Mark the event processed, once; False if another delivery got there first."""
-    claimed = StripeEvent.objects.filter(pk=record.pk, processed_at=None).update(
-        processed_at=timezone.now(),
-        outcome=outcome[:200],
-        account=subscription.account_id if subscription else None,
-    )
+    """Mark the event processed, once; False if another delivery got there first.
+
+    An event about the customer of a deleted account keeps its id, never its payload (emails).
+    """
+    changes = {
+        "processed_at": timezone.now(),
+        "outcome": outcome[:200],
+        "account": subscription.account_id if subscription else None,
+    }
+    if subscription is None and stripe_customer_closed(customer_id=_event_customer(record)):
+        changes["payload"] = {}
+    claimed = StripeEvent.objects.filter(pk=record.pk, processed_at=None).update(**changes)
     return claimed == 1
+
+
+def _cancel_orphan(record: StripeEvent, subscription_id: str, reason: str) -> str:
+    """A subscription of ours that no account holds any more: cancel it, never link it."""
+    with transaction.atomic():
+        if not _finish(record, f"cancelling: {reason}"):
+            return "duplicate"
+        stripe_subscription_cancel_later(
+            subscription_id=subscription_id, reason=reason, event=record
+        )
+    logger.warning("cancelling subscription %s: %s", subscription_id, reason)
+    return "processed"
+
+
+def _is_ours(customer_id, metadata: dict) -> bool:
+    """Created by our checkout (its metadata names an account) or a customer we closed."""
+    return bool((metadata or {}).get("account_id")) or stripe_customer_closed(
+        customer_id=customer_id
+    )
 
 
 def _subscription_for_customer(customer_id) -> Subscription | None:
@@ -82,6 +140,16 @@ def event_process(*, record: StripeEvent) -> str:
 def _checkout_completed(record: StripeEvent, session: dict) -> str:
     subscription = _subscription_for_customer(session.get("customer"))
     metadata = session.get("metadata") or {}
+    new_id = session.get("subscription")
+    if (
+        subscription is None
+        and session.get("mode") == "subscription"
+        and isinstance(new_id, str)
+        and new_id
+        and _is_ours(session.get("customer"), metadata)
+    ):
+        # Completed after (or while) its account was deleted: nothing may charge it.
+        return _cancel_orphan(record, new_id, "checkout completed for a deleted account")
     if subscription is None or metadata.get("account_id") != str(subscription.account.public_id):
         _finish(record, "ignored: unknown customer or account")
         return "ignored"
@@ -89,23 +157,24 @@ def _checkout_completed(record: StripeEvent, session: dict) -> str:
         _finish(record, "ignored: not a subscription", subscription)
         return "ignored"
     # Re-fetch: subscription events for the same checkout may arrive before or after this one.
-    fetched = stripe_client.subscription_retrieve(subscription_id=session["subscription"])
-    new_id = session["subscription"]
+    fetched = stripe_client.subscription_retrieve(subscription_id=new_id)
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
         second = locked.is_live and locked.stripe_subscription_id != new_id
         outcome = "cancelled a second subscription" if second else "linked subscription"
         if not _finish(record, outcome, locked):
             return "duplicate"
-        if not second:
+        if second:
+            # Two checkouts completed (two tabs, a back button): one account pays one
+            # subscription. Keep the one we track; the newcomer is cancelled (retried until
+            # Stripe confirms) before it charges again.
+            stripe_subscription_cancel_later(
+                subscription_id=new_id, reason="second subscription", event=record
+            )
+        else:
             subscription_state_apply(subscription=locked, stripe_subscription=fetched)
     if second:
-        # Two checkouts completed (two tabs, a back button): one account pays one subscription.
-        # Keep the one we track and cancel the newcomer before it charges again.
         logger.warning("account %s: cancelling second subscription", subscription.account_id)
-        stripe_client.subscription_cancel(
-            subscription_id=new_id, idempotency_key=f"second-subscription-{new_id}"
-        )
         return "processed"
     # The owner may have chosen a new amount while on the checkout page: send the newest one.
     latest = OffsetChange.objects.filter(account_id=subscription.account_id).first()
@@ -118,6 +187,14 @@ def _checkout_completed(record: StripeEvent, session: dict) -> str:
 
 def _subscription_changed(record: StripeEvent, obj: dict) -> str:
     subscription = _subscription_for_customer(obj.get("customer"))
+    if (
+        subscription is None
+        and isinstance(obj.get("id"), str)
+        and obj.get("status") in LIVE_STATUSES
+        and _is_ours(obj.get("customer"), obj.get("metadata"))
+    ):
+        # Still charging, and no account holds it (deleted since): cancel it.
+        return _cancel_orphan(record, obj["id"], "subscription of a deleted account")
     if subscription is None or not obj.get("id"):
         _finish(record, "ignored: unknown customer")
         return "ignored"

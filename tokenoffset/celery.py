@@ -46,6 +46,12 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.usage_alerts_weekly_fanout_task",
         "schedule": crontab(minute=0, hour=10, day_of_week="sun"),
     },
+    # Every 5 minutes: Stripe calls that must happen (cancel, expire, delete a customer) and
+    # failed, retried with back-off until Stripe confirms them.
+    "stripe-cleanups-retry": {
+        "task": "billing.tasks.stripe_cleanups_retry_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 

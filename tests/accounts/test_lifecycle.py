@@ -14,12 +14,12 @@ import respx
 from django.core import mail
 
 from billing import stripe_client
-from billing.models import Offset, OffsetChange, Subscription
+from billing.models import Offset, OffsetChange, StripeCleanup, Subscription
 from billing.services import offset_choose_band, offset_set_custom
 from connectors import crypto
 from connectors.models import EstimateSource, KeyEvent, KeyEventKind
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
-from tests.billing.helpers import STRIPE_API, make_projection, stripe_subscription
+from tests.billing.helpers import STRIPE_API, make_projection
 from tokenoffset.accounts.models import Account, Invitation, Membership, Role, User
 from tokenoffset.dashboard.lifecycle import account_export
 
@@ -295,54 +295,74 @@ def subscribed(account):
     )
 
 
-def test_deleting_cancels_the_subscription_at_stripe_immediately(
-    stripe_api, owner_client, account, subscribed, filled
-):
-    cancel = stripe_api.delete("/v1/subscriptions/sub_1").respond(
-        200, json=stripe_subscription(status="canceled")
+def customer_closing_routes(stripe_api, *, status=200):
+    sessions = stripe_api.get("/v1/checkout/sessions").respond(
+        200, json={"object": "list", "data": [], "has_more": False, "url": "/v1/checkout/sessions"}
     )
+    delete = stripe_api.delete("/v1/customers/cus_1").respond(
+        status,
+        json={"id": "cus_1", "object": "customer", "deleted": True}
+        if status == 200
+        else {"error": {"type": "api_error", "message": "Stripe is down"}},
+    )
+    return sessions, delete
 
-    response = owner_client.post(delete_url(account), {"name": "Alice Labs"})
+
+def test_deleting_deletes_the_stripe_customer_which_cancels_its_subscriptions(
+    stripe_api, owner_client, account, subscribed, filled, django_capture_on_commit_callbacks
+):
+    sessions, delete = customer_closing_routes(stripe_api)
+    cancel = stripe_api.delete("/v1/subscriptions/sub_1")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(delete_url(account), {"name": "Alice Labs"})
 
     assert response.status_code == 302
-    assert cancel.call_count == 1
-    request = cancel.calls.last.request
-    assert request.headers["Idempotency-Key"] == "cancel-sub_1"
-    assert b"prorate=false" in request.url.query or b"prorate=false" in request.content
+    assert sessions.called and delete.call_count == 1 and not cancel.called
     assert not Account.objects.filter(pk=account.pk).exists()
     assert not Subscription.objects.filter(pk=subscribed.pk).exists()
+    assert StripeCleanup.objects.get(stripe_id="cus_1").done_at is not None
 
 
-def test_when_stripe_refuses_the_cancellation_nothing_is_deleted(
-    stripe_api, owner_client, account, subscribed, filled
+def test_when_stripe_is_down_the_account_is_still_deleted_and_the_cleanup_waits(
+    stripe_api, owner_client, account, subscribed, filled, django_capture_on_commit_callbacks
 ):
-    stripe_api.delete("/v1/subscriptions/sub_1").respond(
-        500, json={"error": {"type": "api_error", "message": "Stripe is down"}}
-    )
+    customer_closing_routes(stripe_api, status=500)
 
-    response = owner_client.post(delete_url(account), {"name": "Alice Labs"}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(delete_url(account), {"name": "Alice Labs"})
 
-    assert "Nothing was deleted" in response.content.decode()
-    assert Account.objects.filter(pk=account.pk).exists()
-    assert EstimateSource.objects.filter(pk=filled.pk).exists()
-    assert Subscription.objects.get(pk=subscribed.pk).status == "active"
+    assert response.status_code == 302
+    assert not Account.objects.filter(pk=account.pk).exists()
+    assert not EstimateSource.objects.filter(pk=filled.pk).exists()
+    cleanup = StripeCleanup.objects.get(stripe_id="cus_1")
+    assert cleanup.done_at is None and "Stripe is down" in cleanup.last_error
 
 
-def test_an_ended_subscription_is_not_cancelled_again(stripe_api, owner_client, account):
+def test_an_ended_subscription_is_not_cancelled_again(
+    stripe_api, owner_client, account, django_capture_on_commit_callbacks
+):
     Subscription.objects.create(
         account=account, stripe_customer_id="cus_1", stripe_subscription_id="sub_1",
         status="canceled",
     )  # fmt: skip
+    _, delete = customer_closing_routes(stripe_api)
 
-    owner_client.post(delete_url(account), {"name": "Alice Labs"})
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(delete_url(account), {"name": "Alice Labs"})
 
-    assert not stripe_api.calls
+    assert delete.call_count == 1
+    assert not [c for c in stripe_api.calls if "/v1/subscriptions" in str(c.request.url)]
     assert not Account.objects.filter(pk=account.pk).exists()
 
 
-def test_without_a_subscription_stripe_is_not_called(stripe_api, owner_client, account):
-    owner_client.post(delete_url(account), {"name": "Alice Labs"})
+def test_without_a_subscription_stripe_is_not_called(
+    stripe_api, owner_client, account, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(delete_url(account), {"name": "Alice Labs"})
     assert not stripe_api.calls
+    assert not StripeCleanup.objects.exists()
     assert not Account.objects.filter(pk=account.pk).exists()
 
 

@@ -177,6 +177,6 @@ def test_a_second_completed_checkout_is_cancelled_and_the_first_stays_tracked(
     response = post_event(client, event("checkout.session.completed", session))
     assert response.status_code == 200
     assert cancel.call_count == 1
-    assert cancel.calls.last.request.headers["idempotency-key"] == "second-subscription-sub_2"
+    assert cancel.calls.last.request.headers["idempotency-key"] == "cancel-sub_2"
     subscription = Subscription.objects.get(account=account)
     assert (subscription.stripe_subscription_id, subscription.unit_amount_cents) == ("sub_1", 199)

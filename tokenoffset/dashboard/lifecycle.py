@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing import services as billing_services
-from billing import stripe_client
 from billing.models import Offset, OffsetChange, Subscription
 from connectors.models import EstimateSource, KeyEvent
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
@@ -138,18 +137,15 @@ def _cell(value):
 
 
 def account_delete(*, account: Account, user: User) -> None:
-    """Cancel the subscription, erase keys and usage, then the account. Users are kept.
+    """Stop Stripe charging, erase keys and usage, then the account. Users are kept.
 
-    Stripe first: if it refuses, nothing is deleted and the owner can try again.
+    Stripe never blocks the deletion: billing records what Stripe must still do (ids only) in
+    the same transaction and retries it until Stripe confirms.
     """
-    cancelled = billing_services.subscription_cancel_now(account=account)
-    subscription = Subscription.objects.filter(account=account).first()
-    if not cancelled and subscription is not None and subscription.is_live:
-        # Only without Stripe keys configured: nothing here can reach Stripe to stop it.
-        log.warning("account %s deleted with a live subscription it could not cancel", account.pk)
     owners = list(account.memberships.filter(role=Role.OWNER).values_list("user__email", flat=True))
     name = account.name
     with transaction.atomic():
+        billing_services.stripe_account_closed(account=account)
         # Keys first, with samples, daily rows and projections cascading from their source.
         EstimateSource.objects.filter(account=account).delete()
         account.delete()
@@ -216,15 +212,7 @@ def account_delete_view(request, account_id):
     account = _account(request, account_id)
     form = AccountDeleteForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
-        try:
-            account_delete(account=account, user=request.user)
-        except stripe_client.PaymentsError as e:
-            messages.error(
-                request,
-                f"Stripe could not cancel the subscription ({e}). Nothing was deleted; "
-                "try again in a moment.",
-            )
-            return redirect("accounts:settings")
+        account_delete(account=account, user=request.user)
         return _after_delete(request, name=account.name)
     status = 400 if form.is_bound else 200
     return render(request, "accounts/delete.html", {"form": form}, status=status)
