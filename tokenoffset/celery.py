@@ -6,6 +6,8 @@ from pathlib import Path
 from celery import Celery
 from celery.schedules import crontab
 
+from estimates.schedule import weekly_sample_crontab
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
 
 app = Celery("tokenoffset")
@@ -28,7 +30,7 @@ app.conf.beat_schedule = {
     # Every Sunday at 08:00 UTC: one sample per source, spread over SAMPLE_SPREAD_MINUTES.
     "samples-weekly": {
         "task": "estimates.tasks.samples_weekly_fanout_task",
-        "schedule": crontab(minute=0, hour=8, day_of_week="sun"),
+        "schedule": weekly_sample_crontab(),
     },
     # Every 5 minutes: fail samples past their lease, re-send lost queued samples.
     # Every day at 03:30 UTC: daily rows older than 13 months are deleted (see /privacy).

@@ -12,11 +12,11 @@ from billing.models import Offset
 from connectors.models import EstimateSource, SourceStatus
 from estimates.coefficients import coefficient_set_active
 from estimates.models import DailyUsage, Projection, Sample, SampleStatus
+from estimates.schedule import next_weekly_sample
 from tokenoffset.dashboard.charts import nice_step, token_chart
 from tokenoffset.dashboard.selectors import (
     DayTotals,
     daily_token_totals,
-    next_weekly_sample,
     progress_pages,
 )
 
@@ -362,6 +362,21 @@ def test_daily_totals_sum_sources_and_models_and_fill_empty_days(account, other_
 )
 def test_the_next_weekly_sample_is_the_next_sunday_at_eight_utc(now, expected):
     assert next_weekly_sample(now) == expected
+
+
+@pytest.mark.parametrize(
+    "now",
+    [datetime(2026, 3, 7, 12, 0, tzinfo=UTC), datetime(2026, 3, 8, 8, 0, tzinfo=UTC)]
+    + [datetime(2026, 11, 23, 8, 0, tzinfo=UTC) + timedelta(hours=13 * i) for i in range(14)],
+)
+def test_celery_beat_runs_the_weekly_sample_when_the_dashboard_says(now):
+    from tokenoffset.celery import app
+
+    beat = app.conf.beat_schedule["samples-weekly"]["schedule"]
+    schedule = type(beat)(
+        beat._orig_minute, beat._orig_hour, beat._orig_day_of_week, nowfun=lambda: now
+    )
+    assert now + schedule.remaining_estimate(now) == next_weekly_sample(now)
 
 
 def test_progress_pages_are_unknown_until_every_report_knows_its_total():

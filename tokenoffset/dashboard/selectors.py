@@ -5,7 +5,7 @@ sample progress, one aggregate over the daily rows for the chart, and the billin
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.db.models import Sum
@@ -17,11 +17,9 @@ from estimates.coefficients import NoActiveCoefficientSet, bands_priced, coeffic
 from estimates.footprint import TOKEN_TYPES
 from estimates.models import Band, DailyUsage
 from estimates.projection import HORIZON_DAYS
+from estimates.schedule import next_weekly_sample
 from estimates.selectors import AccountEstimate, account_estimate, sources_with_sampling
 
-# Weekly samples start every Sunday from 08:00 UTC (see the beat schedule).
-WEEKLY_SAMPLE_WEEKDAY = 6  # Monday is 0
-WEEKLY_SAMPLE_TIME = time(8, 0)
 IN_PROGRESS = (SourceStatus.PENDING, SourceStatus.SAMPLING)
 
 TOKEN_TYPE_LABELS = {
@@ -124,15 +122,6 @@ class DashboardData:
             Decimal(n) / HORIZON_DAYS
             for n in (e.monthly_tokens_total, e.monthly_tokens_low, e.monthly_tokens_high)
         )
-
-
-def next_weekly_sample(now: datetime) -> datetime:
-    """The next Sunday 08:00 UTC strictly after ``now``."""
-    now = now.astimezone(UTC)
-    days_ahead = (WEEKLY_SAMPLE_WEEKDAY - now.weekday()) % 7
-    sunday = now.date() + timedelta(days=days_ahead)
-    candidate = datetime.combine(sunday, WEEKLY_SAMPLE_TIME, tzinfo=UTC)
-    return candidate if candidate > now else candidate + timedelta(days=7)
 
 
 def progress_pages(progress: dict | None) -> tuple[int, int | None]:
