@@ -84,6 +84,8 @@ def account_rename(request):
         request.account.name = form.cleaned_data["name"]
         request.account.save(update_fields=["name"])
         messages.success(request, "Account renamed.")
+    else:
+        messages.error(request, f"The name was not changed: {' '.join(form.errors['name'])}")
     return redirect("accounts:settings")
 
 
