@@ -4,13 +4,13 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from tokenoffset.accounts.emails import email_owners
 from tokenoffset.accounts.models import Account, User
+from tokenoffset.accounts.ratelimits import limit_exceeded
 
 from . import crypto
 from .keys import KeyRejected, key_shape_check, key_validate
@@ -29,15 +29,6 @@ class ValidationRateLimited(KeyRejected):
     pass
 
 
-def _attempt(cache_key: str) -> int:
-    cache.add(cache_key, 0, timeout=VALIDATION_WINDOW_SECONDS)
-    try:
-        return cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=VALIDATION_WINDOW_SECONDS)
-        return 1
-
-
 def _validation_rate_limit(*, account: Account, user: User | None, client: str) -> None:
     limits = [(f"key-validation:{account.public_id}", VALIDATION_ATTEMPTS, "this account")]
     if user is not None:
@@ -47,7 +38,7 @@ def _validation_rate_limit(*, account: Account, user: User | None, client: str) 
             (f"key-validation:client:{client}", VALIDATION_ATTEMPTS_PER_CLIENT, "your network")
         )
     for cache_key, allowed, whose in limits:
-        if _attempt(cache_key) > allowed:
+        if limit_exceeded(cache_key, limit=allowed, window_seconds=VALIDATION_WINDOW_SECONDS):
             raise ValidationRateLimited(
                 f"Too many key checks for {whose} ({allowed} per "
                 f"{VALIDATION_WINDOW_SECONDS // 60} minutes). Try again later.",

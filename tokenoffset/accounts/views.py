@@ -5,6 +5,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .access import account_required, owner_required, switch_account
+from .client_address import client_bucket
 from .forms import AccountRenameForm, InvitationForm
 from .models import Invitation, Membership
 
@@ -28,7 +29,10 @@ def invitation_create(request):
     if form.is_valid():
         try:
             services.invitation_create(
-                account=request.account, email=form.cleaned_data["email"], invited_by=request.user
+                account=request.account,
+                email=form.cleaned_data["email"],
+                invited_by=request.user,
+                client=client_bucket(request),
             )
         except services.InvitationError as e:
             messages.error(request, str(e))
@@ -51,7 +55,7 @@ def invitation_revoke(request, invitation_id):
 @login_required
 def invitation_accept(request, token):
     if request.method != "POST":
-        invitation = Invitation.objects.filter(token=token).select_related("account").first()
+        invitation = services.invitation_by_token(token)
         return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
     try:
         membership = services.invitation_accept(token=token, user=request.user)
