@@ -1,6 +1,11 @@
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -100,3 +105,16 @@ def account_switch(request, account_id):
     switch_account(request, membership)
     messages.info(request, f"You are now looking at {membership.account.name}.")
     return redirect("dashboard:home")
+
+
+def admin_login(request):
+    """The admin's sign-in is the product's, with the same rate limits on failed logins."""
+    wanted = request.GET.get(REDIRECT_FIELD_NAME, "")
+    if not url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
+        wanted = ""
+    wanted = wanted or reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(wanted, login_url=reverse("account_login"))
+    if not request.user.is_staff:
+        raise PermissionDenied("This login has no access to the admin.")
+    return redirect(wanted)
