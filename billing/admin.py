@@ -22,6 +22,7 @@ from django.utils import timezone
 from connectors.models import EstimateSource
 from estimates.coefficients import NoActiveCoefficientSet, coefficient_set_active
 from estimates.models import Projection, SampleStatus
+from tokenoffset.accounts.spreadsheets import spreadsheet_cell
 
 from .models import Offset, OffsetChange, OffsetKind, StripeEvent, Subscription, UsageAlert
 
@@ -239,7 +240,7 @@ class OffsetAdmin(admin.ModelAdmin):
         writer = csv.writer(response)
         writer.writerow(AGGREGATE_COLUMNS)
         for row in aggregate_rows():
-            writer.writerow([row[c] for c in AGGREGATE_COLUMNS])
+            writer.writerow([spreadsheet_cell(row[c]) for c in AGGREGATE_COLUMNS])
         return response
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import EstimateSource, KeyEvent
+from .services import source_remove
 
 
 @admin.register(EstimateSource)
@@ -30,6 +31,18 @@ class EstimateSourceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # Removing a source (superusers only: staff see tenants read-only) is the product's
+    # removal: the key goes at once, a key event is recorded, the owners are told.
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def delete_model(self, request, obj):
+        source_remove(source=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for source in queryset.select_related("account"):
+            source_remove(source=source, user=request.user)
 
 
 @admin.register(KeyEvent)

@@ -4,13 +4,13 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from tokenoffset.accounts.emails import email_owners
 from tokenoffset.accounts.models import Account, User
+from tokenoffset.accounts.ratelimits import limit_exceeded
 
 from . import crypto
 from .keys import KeyRejected, key_shape_check, key_validate
@@ -18,8 +18,10 @@ from .models import EstimateSource, KeyEvent, KeyEventKind, SourceStatus
 
 logger = logging.getLogger(__name__)
 
-# Per account, so the add/replace form is no oracle for testing stolen keys.
-VALIDATION_ATTEMPTS = 10
+# Per account, per user and per client address, so the add/replace form is no oracle for
+# testing stolen keys: accounts are free, so a per-account limit alone stops nobody.
+VALIDATION_ATTEMPTS = 10  # per account, and per user
+VALIDATION_ATTEMPTS_PER_CLIENT = 20  # per client address (an office shares one)
 VALIDATION_WINDOW_SECONDS = 15 * 60
 
 
@@ -27,25 +29,28 @@ class ValidationRateLimited(KeyRejected):
     pass
 
 
-def _validation_rate_limit(account: Account) -> None:
-    cache_key = f"key-validation:{account.public_id}"
-    cache.add(cache_key, 0, timeout=VALIDATION_WINDOW_SECONDS)
-    try:
-        attempts = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=VALIDATION_WINDOW_SECONDS)
-        attempts = 1
-    if attempts > VALIDATION_ATTEMPTS:
-        raise ValidationRateLimited(
-            f"Too many key checks for this account ({VALIDATION_ATTEMPTS} per "
-            f"{VALIDATION_WINDOW_SECONDS // 60} minutes). Try again later.",
-            retry_after=VALIDATION_WINDOW_SECONDS,
+def _validation_rate_limit(*, account: Account, user: User | None, client: str) -> None:
+    limits = [(f"key-validation:{account.public_id}", VALIDATION_ATTEMPTS, "this account")]
+    if user is not None:
+        limits.append((f"key-validation:user:{user.pk}", VALIDATION_ATTEMPTS, "your login"))
+    if client:
+        limits.append(
+            (f"key-validation:client:{client}", VALIDATION_ATTEMPTS_PER_CLIENT, "your network")
         )
+    for cache_key, allowed, whose in limits:
+        if limit_exceeded(cache_key, limit=allowed, window_seconds=VALIDATION_WINDOW_SECONDS):
+            raise ValidationRateLimited(
+                f"Too many key checks for {whose} ({allowed} per "
+                f"{VALIDATION_WINDOW_SECONDS // 60} minutes). Try again later.",
+                retry_after=VALIDATION_WINDOW_SECONDS,
+            )
 
 
-def _checked_key(*, account: Account, vendor: str, raw_key: str, is_sandbox: bool):
+def _checked_key(
+    *, account: Account, user: User | None, client: str, vendor: str, raw_key: str, is_sandbox: bool
+):
     key = key_shape_check(vendor, raw_key)
-    _validation_rate_limit(account)
+    _validation_rate_limit(account=account, user=user, client=client)
     return key_validate(vendor, key, is_sandbox=is_sandbox)
 
 
@@ -68,10 +73,26 @@ def _record_event(source: EstimateSource, kind: str, actor: User | None, detail:
 
 
 def source_create(
-    *, account: Account, user: User, vendor: str, raw_key: str, is_sandbox: bool = False
+    *,
+    account: Account,
+    user: User,
+    vendor: str,
+    raw_key: str,
+    is_sandbox: bool = False,
+    client: str = "",
 ) -> EstimateSource:
-    """Validate a pasted key live and store it encrypted; nothing is stored if it fails."""
-    validated = _checked_key(account=account, vendor=vendor, raw_key=raw_key, is_sandbox=is_sandbox)
+    """Validate a pasted key live and store it encrypted; nothing is stored if it fails.
+
+    ``client`` is the request's client address (``client_bucket``), for the per-client limit.
+    """
+    validated = _checked_key(
+        account=account,
+        user=user,
+        client=client,
+        vendor=vendor,
+        raw_key=raw_key,
+        is_sandbox=is_sandbox,
+    )
     public_id = uuid.uuid4()  # assigned before encrypting: the ciphertext is bound to it
     with transaction.atomic():
         source = EstimateSource.objects.create(
@@ -96,10 +117,17 @@ def source_create(
     return source
 
 
-def source_replace_key(*, source: EstimateSource, user: User, raw_key: str) -> EstimateSource:
+def source_replace_key(
+    *, source: EstimateSource, user: User, raw_key: str, client: str = ""
+) -> EstimateSource:
     """Validate a new key for an existing source and swap it in; the old key is gone."""
     validated = _checked_key(
-        account=source.account, vendor=source.vendor, raw_key=raw_key, is_sandbox=source.is_sandbox
+        account=source.account,
+        user=user,
+        client=client,
+        vendor=source.vendor,
+        raw_key=raw_key,
+        is_sandbox=source.is_sandbox,
     )
     with transaction.atomic():
         source.key_ciphertext = crypto.encrypt(validated.key, source_public_id=source.public_id)

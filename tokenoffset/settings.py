@@ -169,6 +169,11 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Token Offset] "
+# How many proxies of ours stand in front of gunicorn. 0 (the default, ``make run``): the
+# X-Forwarded-For header is ignored and REMOTE_ADDR is the client. Behind one proxy that
+# appends to X-Forwarded-For, 1. Every per-client limit (logins, sign-ups, key checks,
+# invitations) reads the client address through tokenoffset.accounts.client_address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from tokenoffset.accounts import views as accounts_views
 from tokenoffset.dashboard import api as dashboard_api
 from tokenoffset.dashboard import views as dashboard_views
 
@@ -15,5 +16,7 @@ urlpatterns = [
     path("sources/", include("tokenoffset.dashboard.source_urls")),
     path("billing/", include("billing.urls")),
     path("auth/", include("allauth.urls")),
+    # Before the admin's own login, which has no rate limit.
+    path("admin/login/", accounts_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,6 @@
 import re
 
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
@@ -19,6 +20,7 @@ def test_owner_invites_and_invitee_accepts(client, owner, account, other_owner):
     assert mail.outbox[-1].to == [other_owner.email]
     link = accept_link()
 
+    EmailAddress.objects.create(user=other_owner, email=other_owner.email, verified=True)
     client.force_login(other_owner)
     assert account.name in client.get(link).content.decode()
     response = client.post(link, follow=True)

@@ -236,7 +236,7 @@ def test_a_wrong_name_keeps_everything(owner_client, account, owner, filled):
 def test_deleting_erases_the_account_and_its_data_but_keeps_the_people(
     owner_client, account, owner, member, filled, bobs_data
 ):
-    Invitation.objects.create(account=account, email="dave@example.org", token="t" * 40)
+    Invitation.objects.create(account=account, email="dave@example.org", token_hash="t" * 64)
 
     response = owner_client.post(delete_url(account), {"name": "Alice Labs"})
 

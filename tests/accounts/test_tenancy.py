@@ -16,7 +16,7 @@ def foreign_ids(other_account, other_owner):
         role=Role.MEMBER,
     )
     invitation = Invitation.objects.create(
-        account=other_account, email="frank@example.org", token="t" * 40
+        account=other_account, email="frank@example.org", token_hash="t" * 64
     )
     return {"membership": bystander, "invitation": invitation}
 

@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
+from .client_address import client_address
 from .services import account_create_for_user
 
 
@@ -11,3 +12,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             account_create_for_user(user=user)
         return user
+
+    def get_client_ip(self, request):
+        # One definition of "the client" for allauth's limits and ours (see client_address).
+        return client_address(request)

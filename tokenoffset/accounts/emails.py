@@ -5,6 +5,7 @@ import logging
 from django.core.mail import send_mail
 
 from .models import Account, Role
+from .validators import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -13,6 +14,9 @@ def email_send(*, subject: str, body: str, recipients: list[str]) -> bool:
     """Send one plain-text email; False (and an error in the log) when delivery failed."""
     if not recipients:
         return False
+    # Names in subjects are checked where people type them; anything else (a vendor's
+    # organisation name) is put on one line here, as a line break would drop the email.
+    subject = one_line(subject)
     try:
         send_mail(f"[Token Offset] {subject}", body, None, recipients)
     except Exception:  # noqa: BLE001 - SMTP trouble must not break the request or the task

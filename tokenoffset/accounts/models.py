@@ -1,4 +1,6 @@
+import hashlib
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -75,13 +77,25 @@ class Membership(models.Model):
         return self.role == Role.OWNER
 
 
+INVITATION_VALID_FOR = timedelta(days=7)
+
+
+def invitation_token_hash(token: str) -> str:
+    """What we store of an invitation token: the link in the email is the only copy."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class Invitation(models.Model):
-    """An owner's invitation for an email address to join an account as a member."""
+    """An owner's invitation for an email address to join an account as a member.
+
+    Only the SHA-256 of the link's token is stored, so a database read gives no working link;
+    an invitation expires ``INVITATION_VALID_FOR`` after it was sent.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     account = models.ForeignKey(Account, models.CASCADE, related_name="invitations")
     email = models.EmailField()
-    token = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -92,3 +106,11 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"Invitation for {self.email} to {self.account}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + INVITATION_VALID_FOR
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at

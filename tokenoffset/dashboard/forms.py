@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 
 from connectors.models import Vendor
+from tokenoffset.accounts.validators import validate_no_control_characters
 
 
 class KeyField(forms.CharField):
@@ -41,4 +42,6 @@ class KeyReplaceForm(forms.Form):
 
 
 class SourceRenameForm(forms.Form):
-    label = forms.CharField(max_length=100, label="Name")
+    label = forms.CharField(
+        max_length=100, label="Name", validators=[validate_no_control_characters]
+    )

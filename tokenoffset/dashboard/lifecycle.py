@@ -29,6 +29,7 @@ from estimates.models import DailyCost, DailyUsage, Projection, Sample
 from tokenoffset.accounts.access import owner_required, switch_account
 from tokenoffset.accounts.emails import email_send
 from tokenoffset.accounts.models import Account, Membership, Role, User
+from tokenoffset.accounts.spreadsheets import spreadsheet_cell
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,8 @@ def account_export_csv_zip(*, export: dict) -> bytes:
 
 def _cell(value):
     if isinstance(value, dict | list):
-        return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
-    return "" if value is None else value
+        value = json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
+    return "" if value is None else spreadsheet_cell(value)
 
 
 def account_delete(*, account: Account, user: User) -> None:

@@ -18,6 +18,7 @@ from estimates import services as estimate_services
 from estimates.models import SampleTrigger
 from estimates.selectors import sources_with_sampling
 from tokenoffset.accounts.access import account_required, owner_required
+from tokenoffset.accounts.client_address import client_bucket
 
 from .forms import KeyReplaceForm, SourceAddForm, SourceRenameForm
 
@@ -50,6 +51,7 @@ def source_add(request):
                 vendor=form.cleaned_data["vendor"],
                 raw_key=form.cleaned_data["api_key"],
                 is_sandbox=form.cleaned_data.get("sandbox", False),
+                client=client_bucket(request),
             )
         except KeyRejected as e:
             form.add_error("api_key", e.message)
@@ -73,7 +75,10 @@ def source_replace(request, source_id):
     if request.method == "POST" and form.is_valid():
         try:
             connector_services.source_replace_key(
-                source=source, user=request.user, raw_key=form.cleaned_data["api_key"]
+                source=source,
+                user=request.user,
+                raw_key=form.cleaned_data["api_key"],
+                client=client_bucket(request),
             )
         except KeyRejected as e:
             form.add_error("api_key", e.message)
