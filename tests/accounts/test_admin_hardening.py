@@ -8,10 +8,11 @@ from django.test import Client
 from django.urls import reverse
 
 from billing import stripe_client
-from billing.models import Subscription
+from billing.models import StripeCleanup, Subscription
 from conftest import PASSWORD, make_user
 from connectors.models import EstimateSource, KeyEvent
-from tests.billing.helpers import STRIPE_API, make_source, stripe_subscription
+from tests.accounts.test_lifecycle import customer_closing_routes
+from tests.billing.helpers import STRIPE_API, make_source
 from tokenoffset.accounts.models import Account, Membership, Role, User
 
 
@@ -209,30 +210,30 @@ def account_delete_url(account):
 
 
 def test_deleting_an_account_in_the_admin_is_the_products_deletion(
-    stripe_api, superuser_client, account, owner, subscribed
+    stripe_api, superuser_client, account, owner, subscribed, django_capture_on_commit_callbacks
 ):
-    cancel = stripe_api.delete("/v1/subscriptions/sub_1").respond(
-        200, json=stripe_subscription(status="canceled")
-    )
+    sessions, delete = customer_closing_routes(stripe_api)
     source = make_source(account)
-    response = superuser_client.post(account_delete_url(account), {"post": "yes"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = superuser_client.post(account_delete_url(account), {"post": "yes"})
     assert response.status_code == 302
-    assert cancel.call_count == 1
+    assert sessions.called and delete.call_count == 1
+    assert StripeCleanup.objects.get(stripe_id="cus_1").done_at is not None
     assert not Account.objects.filter(pk=account.pk).exists()
     assert not EstimateSource.objects.filter(pk=source.pk).exists()
     assert [m.to for m in mail.outbox if "was deleted" in m.subject] == [[owner.email]]
     assert User.objects.filter(pk=owner.pk).exists()
 
 
-def test_when_stripe_refuses_an_admin_deletion_nothing_is_deleted(
-    stripe_api, superuser_client, account, owner, subscribed
+def test_when_stripe_is_down_an_admin_deletion_still_deletes_and_the_cleanup_waits(
+    stripe_api, superuser_client, account, owner, subscribed, django_capture_on_commit_callbacks
 ):
-    stripe_api.delete("/v1/subscriptions/sub_1").respond(
-        500, json={"error": {"type": "api_error", "message": "Stripe is down"}}
-    )
-    response = superuser_client.post(account_delete_url(account), {"post": "yes"}, follow=True)
-    assert "Nothing was deleted" in response.content.decode()
-    assert Account.objects.filter(pk=account.pk).exists()
+    customer_closing_routes(stripe_api, status=500)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = superuser_client.post(account_delete_url(account), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Account.objects.filter(pk=account.pk).exists()
+    assert StripeCleanup.objects.get(stripe_id="cus_1").done_at is None
 
 
 def test_staff_cannot_delete_accounts_or_sources(staff_client, account, owner):

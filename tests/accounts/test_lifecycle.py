@@ -19,7 +19,7 @@ from billing.services import offset_choose_band, offset_set_custom
 from connectors import crypto
 from connectors.models import EstimateSource, KeyEvent, KeyEventKind
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
-from tests.billing.helpers import STRIPE_API, make_projection
+from tests.billing.helpers import STRIPE_API, customer_closing_routes, make_projection
 from tokenoffset.accounts.models import Account, Invitation, Membership, Role, User
 from tokenoffset.dashboard.lifecycle import account_export
 
@@ -293,19 +293,6 @@ def subscribed(account):
         status="active",
         unit_amount_cents=199,
     )
-
-
-def customer_closing_routes(stripe_api, *, status=200):
-    sessions = stripe_api.get("/v1/checkout/sessions").respond(
-        200, json={"object": "list", "data": [], "has_more": False, "url": "/v1/checkout/sessions"}
-    )
-    delete = stripe_api.delete("/v1/customers/cus_1").respond(
-        status,
-        json={"id": "cus_1", "object": "customer", "deleted": True}
-        if status == 200
-        else {"error": {"type": "api_error", "message": "Stripe is down"}},
-    )
-    return sessions, delete
 
 
 def test_deleting_deletes_the_stripe_customer_which_cancels_its_subscriptions(

@@ -191,3 +191,17 @@ def activate_copy(*, price_per_tonne: str, version: str) -> CoefficientSet:
     CoefficientSet.objects.filter(pk=new.pk).update(is_active=True, activated_at=timezone.now())
     new.refresh_from_db()
     return new
+
+
+def customer_closing_routes(stripe_api, *, status=200):
+    """Stripe routes for closing customer cus_1: list its open checkouts, delete it."""
+    sessions = stripe_api.get("/v1/checkout/sessions").respond(
+        200, json={"object": "list", "data": [], "has_more": False, "url": "/v1/checkout/sessions"}
+    )
+    delete = stripe_api.delete("/v1/customers/cus_1").respond(
+        status,
+        json={"id": "cus_1", "object": "customer", "deleted": True}
+        if status == 200
+        else {"error": {"type": "api_error", "message": "Stripe is down"}},
+    )
+    return sessions, delete
