@@ -4,6 +4,9 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import after_setup_logger, after_setup_task_logger
+
+from connectors.redaction import install_redaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
 
@@ -35,6 +38,15 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=10, day_of_week="sun"),
     },
 }
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_worker_logs(logger, **kwargs) -> None:
+    """Celery replaces the logging set up from settings.LOGGING with its own handlers, in the
+    worker and again in each pool child (the processes that decrypt keys): put the secret
+    redaction filter back on them."""
+    install_redaction(logger)
 
 
 @app.task(name="tokenoffset.worker_ping")
