@@ -9,12 +9,14 @@ Stored blob: ``<kid>.<nonce><ciphertext+tag>``.
 import base64
 import binascii
 import os
+from dataclasses import dataclass
 from functools import cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 NONCE_BYTES = 12
 
@@ -23,26 +25,100 @@ class DecryptionError(Exception):
     """The ciphertext does not belong to this row, or its key is gone."""
 
 
-@cache
-def _parse_keys(value: str) -> tuple[str, dict[str, bytes]]:
+GENERATE_HINT = (
+    "Generate a key with: python -c 'import base64, os; "
+    "print(base64.b64encode(os.urandom(32)).decode())'"
+)
+
+
+@dataclass(frozen=True)
+class KeyConfigProblem:
+    """One thing wrong with TOKENOFFSET_ENCRYPTION_KEYS; never quotes key material."""
+
+    code: str  # the system check id within ``connectors.``, e.g. "E001"
+    message: str
+
+
+def _entry_name(position: int, kid: str) -> str:
+    # A long "key id" is likely a key pasted the wrong way round: name it by position only.
+    if kid and len(kid) <= 32 and kid.isascii() and kid.isprintable():
+        return f"entry {position} (key id {kid!r})"
+    return f"entry {position}"
+
+
+@sensitive_variables()  # error reports show none of this function's locals
+def _read_keys(value: str) -> tuple[str, dict[str, bytes], list[KeyConfigProblem]]:
+    """The primary key id, the keys, and what is wrong: ``kid:base64key,kid:base64key``."""
     keys: dict[str, bytes] = {}
-    primary = ""
-    for item in filter(None, (part.strip() for part in value.split(","))):
-        kid, sep, encoded = item.partition(":")
-        if not sep or not kid or "." in kid:
-            raise ImproperlyConfigured(
-                "TOKENOFFSET_ENCRYPTION_KEYS must look like 'kid:base64key,kid:base64key'."
+    problems: list[KeyConfigProblem] = []
+    seen: set[str] = set()
+    entries = [part.strip() for part in value.split(",") if part.strip()]
+    if not entries:
+        problems.append(
+            KeyConfigProblem("E006", "TOKENOFFSET_ENCRYPTION_KEYS is empty: give at least one key.")
+        )
+    for position, item in enumerate(entries, 1):
+        kid, sep, encoded = (part.strip() for part in item.partition(":"))
+        name = _entry_name(position, kid)
+        if not sep:
+            problems.append(
+                KeyConfigProblem(
+                    "E001",
+                    f"TOKENOFFSET_ENCRYPTION_KEYS {name} has no key id: write each key as "
+                    "'kid:base64key', separated by commas.",
+                )
             )
+            continue
+        if not kid or "." in kid or not kid.isascii() or not kid.isprintable() or " " in kid:
+            problems.append(
+                KeyConfigProblem(
+                    "E002",
+                    f"TOKENOFFSET_ENCRYPTION_KEYS {name} needs a key id before the ':' "
+                    "(letters, digits, '-' or '_'; no '.' or spaces).",
+                )
+            )
+            continue
+        if kid in seen:
+            problems.append(
+                KeyConfigProblem(
+                    "E003",
+                    f"TOKENOFFSET_ENCRYPTION_KEYS {name} repeats a key id used before; "
+                    "each key needs its own id.",
+                )
+            )
+            continue
+        seen.add(kid)
         try:
             key = base64.b64decode(encoded, validate=True)
         except binascii.Error:
-            raise ImproperlyConfigured(f"Encryption key {kid!r} is not valid base64.") from None
+            problems.append(
+                KeyConfigProblem("E004", f"TOKENOFFSET_ENCRYPTION_KEYS {name} is not valid base64.")
+            )
+            continue
         if len(key) != 32:
-            raise ImproperlyConfigured(f"Encryption key {kid!r} must be 32 bytes (AES-256).")
+            problems.append(
+                KeyConfigProblem(
+                    "E005",
+                    f"TOKENOFFSET_ENCRYPTION_KEYS {name} is {len(key)} bytes long; "
+                    "AES-256 needs exactly 32 bytes.",
+                )
+            )
+            continue
         keys[kid] = key
-        primary = primary or kid
-    if not keys:
-        raise ImproperlyConfigured("TOKENOFFSET_ENCRYPTION_KEYS is empty.")
+    return next(iter(keys), ""), keys, problems
+
+
+def key_config_problems(value: str) -> list[KeyConfigProblem]:
+    """What is wrong with a TOKENOFFSET_ENCRYPTION_KEYS value (the system check reports it)."""
+    return _read_keys(value)[2]
+
+
+@cache
+@sensitive_variables()
+def _parse_keys(value: str) -> tuple[str, dict[str, bytes]]:
+    primary, keys, problems = _read_keys(value)
+    if problems:
+        raise ImproperlyConfigured(f"{problems[0].message} {GENERATE_HINT}")
     return primary, keys
 
 

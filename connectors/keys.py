@@ -1,6 +1,6 @@
 """Checking a pasted key: its shape first (no network), then one live validation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from django.conf import settings
@@ -38,7 +38,7 @@ class KeyRejected(Exception):
 
 @dataclass(frozen=True)
 class ValidatedKey:
-    key: str
+    key: str = field(repr=False)  # never in a repr, a log line or an error report's locals
     label: str
 
 

@@ -5,6 +5,9 @@ from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import after_setup_logger, after_setup_task_logger
+
+from connectors.redaction import install_redaction
 
 from estimates.schedule import weekly_sample_crontab
 
@@ -55,6 +58,15 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
     },
 }
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_worker_logs(logger, **kwargs) -> None:
+    """Celery replaces the logging set up from settings.LOGGING with its own handlers, in the
+    worker and again in each pool child (the processes that decrypt keys): put the secret
+    redaction filter back on them."""
+    install_redaction(logger)
 
 
 @app.task(name="tokenoffset.worker_ping")

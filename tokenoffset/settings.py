@@ -310,8 +310,15 @@ LOGGING = {
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # Replaces Django's default handlers on "django" (a second, unfiltered mail_admins):
+        # its records go to the root console, and each error report is emailed once, below.
+        "django": {"handlers": []},
         "django.request": {"handlers": ["mail_admins"], "level": "ERROR", "propagate": True},
     },
 }
 
 ADMINS = [("Ops", a) for a in env.list("ADMIN_EMAILS", default=[])]
+# Every error report (the emails to ADMIN_EMAILS, the DEBUG page) hides secret-named fields and
+# masks key-shaped values and URL passwords, also for requests that fail before their view.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "tokenoffset.error_reports.SecretsExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "tokenoffset.error_reports.SecretsExceptionReporter"

@@ -1,0 +1,19 @@
+"""A task only the worker-logging test loads (``celery worker --include tests.worker_tasks``)."""
+
+import logging
+
+from celery import shared_task
+from celery.utils.log import get_task_logger
+
+logger = logging.getLogger("connectors.services")
+task_logger = get_task_logger(__name__)
+
+
+@shared_task(name="tests.log_a_key")
+def log_a_key(key: str, marker: str) -> None:
+    """Lets a key slip the ways a bug could: a module logger, the task logger, a print, an
+    exception message (Celery logs the failure with its traceback)."""
+    logger.warning("vendor answered for %s", key)
+    task_logger.warning("retrying with %s", key)
+    print(f"debug: {key}")  # noqa: T201 - Celery redirects stdout to its logger
+    raise RuntimeError(f"{marker} could not use {key}")
