@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 from django.conf import settings
 
+from connectors import bounds
 from connectors.errors import ConnectorError
 
 USER_AGENT = "TokenOffset/0.1 (+https://tokenoffset.example/docs/sources)"
@@ -263,11 +264,16 @@ def fetch_pages(
     secret: str,
     parse_buckets: Callable[[list[Any]], list[T]],
     max_pages: int,
+    window: tuple[date, date] | None = None,
     on_page: OnPage | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     sleep: Sleep | None = None,
 ) -> list[T]:
-    """Follow `has_more`/`next_page` cursors (sent back as `page`), parsing each page's data."""
+    """Follow `has_more`/`next_page` cursors (sent back as `page`), parsing each page's data.
+
+    With a [start, end) window, every record is checked against connectors.bounds: a row dated
+    outside the window or a value out of range makes the report malformed (``out_of_range``).
+    """
     records: list[T] = []
     cursor: str | None = None
     for pages_done in range(1, max_pages + 1):
@@ -287,7 +293,11 @@ def fetch_pages(
         has_more, cursor = body.get("has_more"), body.get("next_page")
         if not isinstance(has_more, bool) or not (cursor is None or isinstance(cursor, str)):
             raise ConnectorError(f"Unexpected cursor from GET {path}", kind="malformed")
-        records.extend(parse_buckets(body["data"]))
+        parsed = parse_buckets(body["data"])
+        if window is not None:
+            for record in parsed:
+                bounds.check_record(record, *window)
+        records.extend(parsed)
         # Both vendors' docs: stop on has_more=false *or* an empty cursor.
         has_more = has_more and bool(cursor)
         if on_page is not None:
