@@ -7,8 +7,9 @@ from __future__ import annotations
 # permanent: the credential itself is wrong (401, 403): stop syncing, ask the user for a key.
 # transient: worth retrying later (timeouts, connection errors, 429, 5xx incl. 529).
 # Neither: a request the vendor rejects as such (400, 404, other 4xx), a body we cannot read,
-#   or a runaway cursor. Retrying will not help and the key is not to blame: record the failure
-#   and let staff look (usually a vendor API change or a bug on our side).
+#   a value outside the sane ranges of connectors/bounds.py ("out_of_range": a malformed report
+#   whose detail the owner may see), or a runaway cursor. Retrying will not help and the key is
+#   not to blame: record the failure and let staff look (a vendor API change or a bug of ours).
 KINDS: dict[str, tuple[bool, bool]] = {
     "unauthorized": (True, False),
     "forbidden": (True, False),
@@ -17,6 +18,7 @@ KINDS: dict[str, tuple[bool, bool]] = {
     "server": (False, True),
     "unreachable": (False, True),
     "malformed": (False, False),
+    "out_of_range": (False, False),
     "bad_request": (False, False),
     "page_cap": (False, False),
 }

@@ -8,6 +8,7 @@ import json
 import math
 import re
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +16,9 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
+from django.conf import settings
 
+from connectors import bounds
 from connectors.errors import ConnectorError
 
 USER_AGENT = "TokenOffset/0.1 (+https://tokenoffset.example/docs/sources)"
@@ -42,6 +45,8 @@ T = TypeVar("T")
 
 _KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_\-*.]{4,}")
 _MAX_VENDOR_TEXT = 300
+# Only gzip is asked for, so the body can be inflated here under the size cap (see _read_body).
+ACCEPT_ENCODING = "gzip"
 
 
 def build_client(base_url: str, *, timeout: httpx.Timeout | None = None) -> httpx.Client:
@@ -53,7 +58,11 @@ def build_client(base_url: str, *, timeout: httpx.Timeout | None = None) -> http
     return httpx.Client(
         base_url=base_url,
         timeout=timeout or DEFAULT_TIMEOUT,
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
         follow_redirects=False,
     )
 
@@ -102,10 +111,10 @@ def _kind_for_status(status: int) -> str:
     return "bad_request"
 
 
-def _vendor_text(response: httpx.Response) -> str:
+def _vendor_text(content: bytes) -> str:
     """The vendor's error text: `error` may be an object (type/message) or a bare string."""
     try:
-        body = response.json()
+        body = json.loads(content)
     except ValueError:
         return ""
     error = body.get("error") if isinstance(body, dict) else body
@@ -119,11 +128,14 @@ def _vendor_text(response: httpx.Response) -> str:
     return ""
 
 
-def error_from_response(response: httpx.Response, path: str, secret: str | None) -> ConnectorError:
+def error_from_response(
+    response: httpx.Response, path: str, secret: str | None, *, content: bytes | None = None
+) -> ConnectorError:
     """Map a non-2xx response to a ConnectorError (never carrying the key)."""
     status = response.status_code
     message = f"HTTP {status} from GET {path}"
-    text = _vendor_text(response)[:_MAX_VENDOR_TEXT]
+    content = response.content if content is None else content
+    text = _vendor_text(content)[:_MAX_VENDOR_TEXT]
     if text:
         message += f": {text}"
     request_id = response.headers.get("request-id") or response.headers.get("x-request-id")
@@ -137,11 +149,59 @@ def error_from_response(response: httpx.Response, path: str, secret: str | None)
     )
 
 
+class _TooLarge(Exception):
+    pass
+
+
+def _read_body(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body, read chunk by chunk; _TooLarge once it passes `limit` bytes.
+
+    Neither Content-Length (absent, or lying) nor the compressed size is trusted: decoded bytes
+    are counted as they arrive, and gzip is inflated at most `limit + 1` bytes at a time, so a
+    small compressed body cannot expand into a large allocation.
+    """
+    declared = response.headers.get("content-length", "")
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if declared.isdigit() and int(declared) > limit and encoding in ("", "identity"):
+        raise _TooLarge
+    if encoding in ("", "identity"):
+        inflate = None
+    elif encoding in ("gzip", "x-gzip"):
+        inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    else:
+        raise httpx.DecodingError(f"unsupported content-encoding {encoding!r}")
+    body = bytearray()
+    for chunk in response.iter_raw():
+        if inflate is None:
+            body += chunk
+        else:
+            pending = chunk
+            while pending and not inflate.eof:
+                try:
+                    body += inflate.decompress(pending, limit + 1 - len(body))
+                except zlib.error as exc:
+                    raise httpx.DecodingError(str(exc)) from exc
+                if len(body) > limit:
+                    raise _TooLarge
+                pending = inflate.unconsumed_tail
+        if len(body) > limit:
+            raise _TooLarge
+    return bytes(body)
+
+
 def _send(
     client: httpx.Client, path: str, params: Params, headers: dict[str, str], secret: str
 ) -> Any:
+    limit = settings.VENDOR_MAX_RESPONSE_BYTES
     try:
-        response = client.get(path, params=list(params), headers=headers)
+        # Streamed, so a runaway body is cut off at the cap instead of filling the worker's memory.
+        with client.stream("GET", path, params=list(params), headers=headers) as response:
+            content = _read_body(response, limit)
+    except _TooLarge:
+        raise ConnectorError(
+            f"The response to GET {path} is larger than {limit:,} bytes; stopped reading",
+            kind="malformed",
+        ) from None
     except httpx.TimeoutException as exc:
         raise ConnectorError(f"Timed out: GET {path}", kind="timeout") from exc
     except httpx.DecodingError as exc:
@@ -150,11 +210,11 @@ def _send(
         message = redact(f"Could not reach the vendor: GET {path} ({type(exc).__name__})", secret)
         raise ConnectorError(message, kind="unreachable") from exc
     if not response.is_success:
-        raise error_from_response(response, path, secret)
+        raise error_from_response(response, path, secret, content=content)
     try:
         # Numbers with a fraction become Decimal straight from the JSON text: money never
         # passes through a float.
-        return json.loads(response.text, parse_float=Decimal)
+        return json.loads(content, parse_float=Decimal)
     except ValueError as exc:
         raise ConnectorError(
             f"HTTP {response.status_code} from GET {path} is not JSON",
@@ -204,11 +264,16 @@ def fetch_pages(
     secret: str,
     parse_buckets: Callable[[list[Any]], list[T]],
     max_pages: int,
+    window: tuple[date, date] | None = None,
     on_page: OnPage | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     sleep: Sleep | None = None,
 ) -> list[T]:
-    """Follow `has_more`/`next_page` cursors (sent back as `page`), parsing each page's data."""
+    """Follow `has_more`/`next_page` cursors (sent back as `page`), parsing each page's data.
+
+    With a [start, end) window, every record is checked against connectors.bounds: a row dated
+    outside the window or a value out of range makes the report malformed (``out_of_range``).
+    """
     records: list[T] = []
     cursor: str | None = None
     for pages_done in range(1, max_pages + 1):
@@ -228,7 +293,11 @@ def fetch_pages(
         has_more, cursor = body.get("has_more"), body.get("next_page")
         if not isinstance(has_more, bool) or not (cursor is None or isinstance(cursor, str)):
             raise ConnectorError(f"Unexpected cursor from GET {path}", kind="malformed")
-        records.extend(parse_buckets(body["data"]))
+        parsed = parse_buckets(body["data"])
+        if window is not None:
+            for record in parsed:
+                bounds.check_record(record, *window)
+        records.extend(parsed)
         # Both vendors' docs: stop on has_more=false *or* an empty cursor.
         has_more = has_more and bool(cursor)
         if on_page is not None:

@@ -18,6 +18,7 @@ from connectors.errors import ConnectorError
 # Placeholder for a group field the vendor left null or did not return ("not grouped", default
 # workspace, non-token cost line…), so callers can build NOT NULL unique keys on these columns.
 BLANK = ""
+_MAX_DIGITS = 30  # a count with more digits than this is not a count
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +82,14 @@ def count(row: dict[str, Any], key: str, *, required: bool = False) -> int:
         if required:
             raise malformed(f"result row lacks {key!r}")
         return 0
-    if isinstance(value, float | Decimal) and value % 1 == 0:
-        value = int(value)
+    if isinstance(value, float | Decimal):
+        # 3.0 or 1e6 are whole numbers written as JSON floats; 1e30 is whole too, and left for
+        # connectors.bounds to refuse with its range. Absurd exponents stop here, before int().
+        number = Decimal(value)
+        if number.is_finite() and number.adjusted() > _MAX_DIGITS:
+            raise ConnectorError(f"{key} of {number:.3e} in one row", kind="out_of_range")
+        if number.is_finite() and number == number.to_integral_value():
+            value = int(number)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise malformed(f"result row has a bad {key!r}: {value!r}")
     return value

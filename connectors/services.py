@@ -130,13 +130,18 @@ def source_replace_key(
         is_sandbox=source.is_sandbox,
     )
     with transaction.atomic():
+        # The vendor check took seconds: a sample or a rename may have changed the row since
+        # `source` was read. Re-read it under a lock and write only the key's own fields.
+        source = EstimateSource.objects.select_for_update().get(pk=source.pk)
         source.key_ciphertext = crypto.encrypt(validated.key, source_public_id=source.public_id)
         source.key_hint = validated.key[-4:]
         source.last_error = ""
         source.attention_notified_at = None
+        fields = ["key_ciphertext", "key_hint", "last_error", "attention_notified_at", "updated_at"]
         if source.status in (SourceStatus.NEEDS_ATTENTION, SourceStatus.FAILED):
             source.status = SourceStatus.PENDING
-        source.save()
+            fields.append("status")
+        source.save(update_fields=fields)
         _record_event(source, KeyEventKind.REPLACED, user)
     return source
 
@@ -177,7 +182,7 @@ def source_mark_rejected(*, source: EstimateSource, detail: str) -> None:
         source.last_error = detail
         if first_time:
             source.attention_notified_at = timezone.now()
-        source.save()
+        source.save(update_fields=["status", "last_error", "attention_notified_at", "updated_at"])
         if first_time:
             _record_event(source, KeyEventKind.REJECTED, None, detail)
     if first_time:

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors import bounds
+
 from .footprint import MODEL_CLASSES, TOKEN_TYPES
 
 MODEL_CLASS_CHOICES = [(c, c) for c in MODEL_CLASSES]
@@ -193,10 +195,10 @@ class DailyUsage(models.Model):
         "connectors.EstimateSource", models.CASCADE, related_name="daily_usage"
     )
     date = models.DateField()
-    model = models.CharField(max_length=200)
-    service_tier = models.CharField(max_length=50)
-    context_window = models.CharField(max_length=50)  # Anthropic
-    batch = models.CharField(max_length=10)  # OpenAI
+    model = models.CharField(max_length=bounds.MAX_MODEL_CHARS)
+    service_tier = models.CharField(max_length=bounds.MAX_GROUP_CHARS)
+    context_window = models.CharField(max_length=bounds.MAX_GROUP_CHARS)  # Anthropic
+    batch = models.CharField(max_length=bounds.MAX_BATCH_CHARS)  # OpenAI
     uncached_input = models.BigIntegerField(default=0)
     cache_read = models.BigIntegerField(default=0)
     cache_write = models.BigIntegerField(default=0)
@@ -225,11 +227,12 @@ class DailyCost(models.Model):
         "connectors.EstimateSource", models.CASCADE, related_name="daily_costs"
     )
     date = models.DateField()
-    description = models.CharField(max_length=300)
+    description = models.CharField(max_length=bounds.MAX_DESCRIPTION_CHARS)
     dimensions = models.JSONField(default=dict, blank=True)
-    dimensions_key = models.CharField(max_length=1000)  # canonical form of dimensions
+    # canonical form of dimensions
+    dimensions_key = models.CharField(max_length=bounds.MAX_DIMENSIONS_CHARS)
     amount_usd = models.DecimalField(max_digits=20, decimal_places=8)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=bounds.MAX_CURRENCY_CHARS, default="USD")
 
     class Meta:
         constraints = [

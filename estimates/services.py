@@ -6,14 +6,18 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from connectors import services as connector_services
+from connectors.crypto import DecryptionError
 from connectors.errors import ConnectorError
 from connectors.models import EstimateSource, SourceStatus
+from connectors.redaction import redact_secrets
 from tokenoffset.accounts.emails import email_owners
 
 from . import storage
@@ -70,9 +74,18 @@ def _enqueue(sample: Sample, countdown: float = 0) -> None:
 
 
 def sample_request(
-    *, source: EstimateSource, trigger: str, user=None, countdown: float = 0
+    *,
+    source: EstimateSource,
+    trigger: str,
+    user=None,
+    countdown: float = 0,
+    enforce_interval: bool = True,
 ) -> Sample:
-    """Queue a sample of the source; manual samples at most once per 5 minutes."""
+    """Queue a sample of the source; manual samples at most once per 5 minutes.
+
+    ``enforce_interval=False`` is for samples a new key calls for: the limit is about owners
+    pressing Re-sample, not about using a key they just pasted.
+    """
     with transaction.atomic():
         source = EstimateSource.objects.select_for_update().get(pk=source.pk)
         active = Sample.objects.filter(
@@ -80,7 +93,7 @@ def sample_request(
         )
         if active.exists():
             raise AlreadySampling("A sample of this source is already running.")
-        if trigger == SampleTrigger.MANUAL:
+        if trigger == SampleTrigger.MANUAL and enforce_interval:
             last = (
                 Sample.objects.filter(source=source, trigger=SampleTrigger.MANUAL)
                 .order_by("-created_at")
@@ -165,7 +178,44 @@ USER_MESSAGES = {
     "malformed": "The vendor sent a report we could not read. We have been told and will look.",
     "bad_request": "The vendor refused our report request. We have been told and will look.",
     "page_cap": "The vendor's report did not end where expected. We have been told.",
+    "out_of_range": "The vendor's report had a value out of range ({detail}). Your previous "
+    "estimate is unchanged; we have been told and will look.",
 }
+
+# Failures that are not the vendor's answer, by exception type (first match wins).
+FAILURE_MESSAGES: list[tuple[type[BaseException], str]] = [
+    (
+        SoftTimeLimitExceeded,
+        "The sample took longer than the time limit and was stopped. Your previous estimate "
+        "is unchanged; we'll try again at the next sample.",
+    ),
+    (
+        DecryptionError,
+        "Your stored key could not be decrypted — replace it under Estimate sources. Your "
+        "previous estimate is unchanged.",
+    ),
+    (
+        ImproperlyConfigured,
+        "Stored keys cannot be read because of a configuration problem on our side. Your "
+        "previous estimate is unchanged; we have been told and will look.",
+    ),
+    (
+        DataError,
+        "The vendor's report had a value too long or too large to store. Your previous "
+        "estimate is unchanged; we have been told and will look.",
+    ),
+    (
+        ArithmeticError,  # OverflowError, decimal.InvalidOperation
+        "The vendor's report had a number out of range for our calculations. Your previous "
+        "estimate is unchanged; we have been told and will look.",
+    ),
+]
+UNEXPECTED_MESSAGE = "The sample failed unexpectedly. We have been told and will look."
+
+
+def _user_message(error: ConnectorError) -> str:
+    message = USER_MESSAGES.get(error.kind, "The sample failed.")
+    return message.format(detail=error.message[:200]) if "{detail}" in message else message
 
 
 def sample_run(*, sample_id: int) -> Sample | None:
@@ -189,12 +239,36 @@ def sample_run(*, sample_id: int) -> Sample | None:
         )
     except ConnectorError as e:
         return _handle_vendor_error(sample, e, key_used=key_used)
+    except Exception as e:  # noqa: BLE001 - every failure must end the sample, see _handle_failure
+        return _handle_failure(sample, e, key_used=key_used)
     try:
-        return _store(sample, fetched)
-    except Exception:
-        logger.exception("sample %s failed", sample.public_id)
-        _fail(sample, "The sample failed unexpectedly. We have been told and will look.")
-        raise
+        stored = _store(sample, fetched)
+    except Exception as e:  # noqa: BLE001
+        return _handle_failure(sample, e, key_used=key_used)
+    if stored is not None:
+        _resample_if_key_replaced(stored, key_used)
+    return stored
+
+
+def _handle_failure(sample: Sample, error: Exception, *, key_used: bytes) -> Sample:
+    """End the sample as failed at once with a message the owner can act on; keep the data.
+
+    Known failures return the failed sample; anything else is re-raised after failing the
+    sample, so the worker records it too. Operators get the traceback in the (redacted) log.
+    """
+    message = next((m for kind, m in FAILURE_MESSAGES if isinstance(error, kind)), None)
+    logger.error(
+        "sample %s failed: %s",
+        sample.public_id,
+        redact_secrets(f"{type(error).__name__}: {error}"),
+        exc_info=not isinstance(error, SoftTimeLimitExceeded | DecryptionError),
+    )
+    _fail(sample, message or UNEXPECTED_MESSAGE)
+    _resample_if_key_replaced(sample, key_used)
+    if message is None:
+        raise error
+    sample.refresh_from_db()
+    return sample
 
 
 def _heartbeat(sample: Sample, progress: dict | None = None) -> None:
@@ -218,14 +292,30 @@ def _key_replaced_since(sample: Sample, key_used: bytes) -> bool:
     return bool(current) and bytes(current[0]) != key_used
 
 
+def _resample_if_key_replaced(sample: Sample, key_used: bytes) -> bool:
+    """The owner pasted a new key while this sample ran on the old one: sample again with it.
+
+    Whatever this sample's outcome, its data came from the old key. Not held back by the
+    Re-sample limit (the running sample may itself have been a manual one).
+    """
+    if not _key_replaced_since(sample, key_used):
+        return False
+    with suppress(AlreadySampling):  # one is on its way already, with the new key
+        sample_request(
+            source=sample.source,
+            trigger=SampleTrigger.MANUAL,
+            user=sample.requested_by,
+            enforce_interval=False,
+        )
+    return True
+
+
 def _handle_vendor_error(sample: Sample, error: ConnectorError, *, key_used: bytes) -> Sample:
     logger.warning("sample %s: vendor error %s", sample.public_id, error.kind)
     if error.permanent and _key_replaced_since(sample, key_used):
-        # The owner pasted a new key while this sample ran on the old one: don't blame the new
-        # key; sample again with it.
+        # Don't blame the new key for the old one's rejection.
         _fail(sample, "The key was replaced during the sample; sampling again with the new one.")
-        with suppress(AlreadySampling, TooSoon):
-            sample_request(source=sample.source, trigger=SampleTrigger.MANUAL)
+        _resample_if_key_replaced(sample, key_used)
     elif error.permanent:
         _fail(sample, f"The vendor rejected the key ({error.status}).", source_status=None)
         detail = (
@@ -244,7 +334,8 @@ def _handle_vendor_error(sample: Sample, error: ConnectorError, *, key_used: byt
         )
         raise RetryLater(countdown, error.message)
     else:
-        _fail(sample, USER_MESSAGES.get(error.kind, "The sample failed."))
+        _fail(sample, _user_message(error))
+        _resample_if_key_replaced(sample, key_used)
     sample.refresh_from_db()
     return sample
 
@@ -323,7 +414,12 @@ def samples_reap() -> int:
     now = timezone.now()
     expired = list(Sample.objects.filter(status=SampleStatus.RUNNING, lease_expires_at__lt=now))
     for sample in expired:
-        _fail(sample, "The sample did not finish within its time limit; we'll try again.")
+        _fail(
+            sample,
+            "The sample stopped without finishing (the worker running it was lost). Your "
+            "previous estimate is unchanged; the next weekly sample will try again, or press "
+            "Re-sample.",
+        )
     # A queued sample is only lost once it is well past the time it was due to run (a sample
     # waiting out a vendor's retry-after or a weekly spread is not lost).
     lost = Sample.objects.filter(

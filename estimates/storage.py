@@ -93,7 +93,10 @@ def _insert(model, rows: list) -> None:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
+    # The raw COPY bypasses Django's cursor wrapper: wrap_database_errors turns psycopg's
+    # errors (a value too long for its column…) into django.db ones (DataError…) as usual.
     with (
+        connection.wrap_database_errors,
         connection.cursor() as cursor,
         cursor.cursor.copy(
             f"COPY {table} ({columns}) FROM STDIN"  # noqa: S608 - names from our own model

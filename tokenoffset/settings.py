@@ -279,6 +279,9 @@ ANTHROPIC_API_BASE_URL = env.str("ANTHROPIC_API_BASE_URL", default="https://api.
 OPENAI_API_BASE_URL = env.str("OPENAI_API_BASE_URL", default="https://api.openai.com")
 # How long one report page may take to arrive (the vendors build grouped reports on demand).
 VENDOR_READ_TIMEOUT_SECONDS = env.float("VENDOR_READ_TIMEOUT_SECONDS", default=30)
+# The largest vendor response (one report page, decoded) we read; a larger one fails the sample
+# as malformed instead of filling the worker's memory. A full 31-day page is well under 1 MB.
+VENDOR_MAX_RESPONSE_BYTES = env.int("VENDOR_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
 # The local vendor sandbox (demo data). Never enabled in production.
 VENDOR_SANDBOX_URL = env.str("VENDOR_SANDBOX_URL", default="http://127.0.0.1:8765") if DEBUG else ""
 

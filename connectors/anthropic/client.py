@@ -75,7 +75,10 @@ def _bucket_day(bucket: dict[str, Any]) -> date:
         raise r.malformed(f"bad bucket starting_at: {value!r}") from exc
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).date()
+    try:
+        return when.astimezone(UTC).date()
+    except OverflowError as exc:  # year 9999 with a negative offset
+        raise r.malformed(f"bad bucket starting_at: {value!r}") from exc
 
 
 # Reference: https://platform.claude.com/docs/en/api/admin/organizations/me
@@ -169,6 +172,7 @@ def fetch_usage(
         secret=key,
         parse_buckets=parse_usage_buckets,
         max_pages=page_cap(start, end, BUCKETS_PER_PAGE),
+        window=(start, end),
         on_page=on_page,
         max_attempts=max_attempts,
         sleep=sleep,
@@ -202,6 +206,7 @@ def fetch_costs(
         secret=key,
         parse_buckets=parse_cost_buckets,
         max_pages=page_cap(start, end, BUCKETS_PER_PAGE),
+        window=(start, end),
         on_page=on_page,
         max_attempts=max_attempts,
         sleep=sleep,

@@ -87,7 +87,10 @@ def _bucket_day(bucket: dict[str, Any]) -> date:
     value = bucket.get("start_time")
     if isinstance(value, bool) or not isinstance(value, int):
         raise r.malformed(f"bad bucket start_time: {value!r}")
-    return datetime.fromtimestamp(value, UTC).date()
+    try:
+        return datetime.fromtimestamp(value, UTC).date()
+    except (OverflowError, OSError, ValueError) as exc:  # beyond the calendar
+        raise r.malformed(f"bad bucket start_time: {value!r}") from exc
 
 
 def _usage_row(day: date, row: dict[str, Any]) -> UsageRecord:
@@ -182,6 +185,7 @@ def fetch_usage(
         params,
         parse_buckets=parse_usage_buckets,
         max_pages=page_cap(start, end, USAGE_BUCKETS_PER_PAGE),
+        window=(start, end),
         on_page=on_page,
         max_attempts=max_attempts,
         sleep=sleep,
@@ -213,6 +217,7 @@ def fetch_costs(
         params,
         parse_buckets=parse_cost_buckets,
         max_pages=page_cap(start, end, COSTS_BUCKETS_PER_PAGE),
+        window=(start, end),
         on_page=on_page,
         max_attempts=max_attempts,
         sleep=sleep,

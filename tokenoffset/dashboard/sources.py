@@ -111,10 +111,11 @@ def source_remove(request, source_id):
 
 
 def _sample_after_new_key(request, source: EstimateSource) -> None:
-    # If a sample is on its way already, it will use the new key.
-    with suppress(estimate_services.AlreadySampling, estimate_services.TooSoon):
+    # If a sample is on its way already, it samples again with the new key when it ends. A new
+    # key is sampled even within the 5 minutes after a Re-sample.
+    with suppress(estimate_services.AlreadySampling):
         estimate_services.sample_request(
-            source=source, trigger=SampleTrigger.MANUAL, user=request.user
+            source=source, trigger=SampleTrigger.MANUAL, user=request.user, enforce_interval=False
         )
 
 
