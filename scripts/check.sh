@@ -3,6 +3,9 @@
 set -euo pipefail
 BIN=.venv/bin
 export DEBUG=true
+# One throwaway encryption key for the checks, the suite and the workers it starts.
+TOKENOFFSET_ENCRYPTION_KEYS="test1:$($BIN/python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())')"
+export TOKENOFFSET_ENCRYPTION_KEYS
 
 echo "== ruff"
 $BIN/ruff check .

@@ -8,7 +8,6 @@ from celery.schedules import crontab
 from celery.signals import after_setup_logger, after_setup_task_logger
 
 from connectors.redaction import install_redaction
-
 from estimates.schedule import weekly_sample_crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
