@@ -13,8 +13,9 @@ from django.db import connection
 from connectors import crypto
 from connectors.models import EstimateSource
 from connectors.sandbox.catalogue import make_key
-from estimates import fetch, services
+from estimates import fetch, sampling
 from estimates.models import DailyCost, DailyUsage, Sample, SampleStatus
+from estimates.sampling import run as sampling_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,7 +51,7 @@ def heavy_sample(account, user, latency_ms: int) -> dict:
     """Sample 90 days × 60 usage groups × 100 cost lines; time the phases."""
     source = source_for(account, user, "heavy", {"g": 60, "c": 100, "l": latency_ms})
     timings = {}
-    original_fetch, original_store = fetch.fetch_window, services._store
+    original_fetch, original_store = fetch.fetch_window, sampling_run.sample_store
 
     def timed_fetch(*args, **kwargs):
         started = time.perf_counter()
@@ -59,28 +60,28 @@ def heavy_sample(account, user, latency_ms: int) -> dict:
         finally:
             timings.setdefault("fetch_s", time.perf_counter() - started)
 
-    def timed_store(sample, fetched):
+    def timed_store(*, sample, fetched):
         started = time.perf_counter()
         with counting_queries() as queries:
-            result = original_store(sample, fetched)
+            result = original_store(sample=sample, fetched=fetched)
         timings.setdefault("write_s", time.perf_counter() - started)
         timings.setdefault("write_statements", queries["n"])
         return result
 
-    services.fetch_window, services._store = timed_fetch, timed_store
+    sampling_run.fetch_window, sampling_run.sample_store = timed_fetch, timed_store
     try:
-        sample = services.sample_request(source=source, trigger="first")
+        sample = sampling.sample_request(source=source, trigger="first")
         started = time.perf_counter()
-        done = services.sample_run(sample_id=sample.pk)
+        done = sampling.sample_run(sample_id=sample.pk)
         wall = time.perf_counter() - started
         # Memory in a second, untimed run (tracing allocations slows Python several-fold).
         tracemalloc.start()
-        again = services.sample_request(source=source, trigger="manual")
-        services.sample_run(sample_id=again.pk)
+        again = sampling.sample_request(source=source, trigger="manual")
+        sampling.sample_run(sample_id=again.pk)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     finally:
-        services.fetch_window, services._store = original_fetch, original_store
+        sampling_run.fetch_window, sampling_run.sample_store = original_fetch, original_store
     assert done.status == SampleStatus.SUCCEEDED, done.error
     return {
         "latency_ms": latency_ms,
@@ -127,7 +128,7 @@ def weekly_fanout(account, user, n_sources: int, cap_s: float, concurrency: int)
     try:
         time.sleep(3)  # let the worker connect before the burst
         started = time.perf_counter()
-        result = services.samples_weekly_fanout(spread_minutes=0)
+        result = sampling.samples_weekly_fanout(spread_minutes=0)
         done = 0
         while time.perf_counter() - started < cap_s:
             done = Sample.objects.filter(

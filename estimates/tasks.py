@@ -1,30 +1,30 @@
 from celery import shared_task
 
-from . import services
+from . import sampling
 
 
-@shared_task(bind=True, max_retries=services.MAX_ATTEMPTS, acks_late=True)
+@shared_task(bind=True, max_retries=sampling.MAX_ATTEMPTS, acks_late=True)
 def sample_run_task(self, sample_id: int) -> None:
     """Run one sample; transient vendor failures come back later."""
     try:
-        services.sample_run(sample_id=sample_id)
-    except (services.RetryLater, services.Busy) as e:
+        sampling.sample_run(sample_id=sample_id)
+    except (sampling.RetryLater, sampling.Busy) as e:
         raise self.retry(countdown=e.countdown) from None
 
 
 @shared_task
 def samples_weekly_fanout_task() -> None:
     """Sunday 08:00 UTC: queue a sample of every source that is not waiting for a new key."""
-    services.samples_weekly_fanout()
+    sampling.samples_weekly_fanout()
 
 
 @shared_task
 def samples_reap_task() -> None:
     """Fail samples past their lease; re-send queued samples whose message was lost."""
-    services.samples_reap()
+    sampling.samples_reap()
 
 
 @shared_task
 def daily_rows_expire_task() -> None:
     """Daily: delete usage and cost rows older than the published 13-month retention."""
-    services.daily_rows_expire()
+    sampling.daily_rows_expire()

@@ -13,7 +13,7 @@ SCRIPT = """
 from django.db import transaction
 from connectors.sandbox.catalogue import make_key
 from connectors.services import source_create
-from estimates.services import sample_request
+from estimates.sampling import sample_request
 from tokenoffset.accounts.models import User
 from tokenoffset.accounts.services import account_create_for_user
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from estimates import services
+from estimates import sampling as services
 
 CONTRACT = Path(__file__).parent / "contract"
 NULLABLE = {"offset", "estimate", "progress", "last_sampled_at", "band", "trend_pct"}

@@ -12,8 +12,9 @@ from billing.services import offset_choose_band
 from conftest import PASSWORD
 from connectors.models import EstimateSource
 from connectors.services import source_create
-from estimates import services as estimate_services
+from estimates import sampling
 from estimates.models import Sample, SampleStatus, SampleTrigger
+from estimates.sampling import run as sampling_run
 from estimates.selectors import account_estimate
 from tokenoffset.accounts.models import User
 from tokenoffset.dashboard.templatetags.people import usd
@@ -44,8 +45,8 @@ def sampled(sandbox):
         raw_key=sandbox_key("flat"),
         is_sandbox=True,
     )
-    sample = estimate_services.sample_request(source=source, trigger=SampleTrigger.FIRST, user=user)
-    assert estimate_services.sample_run(sample_id=sample.pk).status == SampleStatus.SUCCEEDED
+    sample = sampling.sample_request(source=source, trigger=SampleTrigger.FIRST, user=user)
+    assert sampling.sample_run(sample_id=sample.pk).status == SampleStatus.SUCCEEDED
     return user, account, source
 
 
@@ -81,14 +82,14 @@ def test_an_owner_connects_a_sandbox_source_and_watches_the_first_sample(
     user = make_owner("alice@example.org")
     account = user.memberships.get().account
     progress_states = []
-    heartbeat = estimate_services._heartbeat
+    heartbeat = sampling_run.sample_heartbeat
 
     def record_progress(sample, progress=None):
         if progress is not None:
             progress_states.append(copy.deepcopy(progress))
         heartbeat(sample, progress=progress)
 
-    monkeypatch.setattr(estimate_services, "_heartbeat", record_progress)
+    monkeypatch.setattr(sampling_run, "sample_heartbeat", record_progress)
     login(user)
     page.goto("/")
     nav(page, "Estimate sources")

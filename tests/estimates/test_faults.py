@@ -5,7 +5,7 @@ import pytest
 
 from connectors import crypto
 from connectors.sandbox.catalogue import make_key
-from estimates import services
+from estimates import sampling
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
 
 
@@ -34,11 +34,11 @@ def with_key(source, behaviour, **params):
 
 def run_to_the_end(source, trigger="weekly"):
     """Run a sample as the worker would: transient failures come back until attempts run out."""
-    sample = services.sample_request(source=source, trigger=trigger)
-    for _ in range(services.MAX_ATTEMPTS + 1):
+    sample = sampling.sample_request(source=source, trigger=trigger)
+    for _ in range(sampling.MAX_ATTEMPTS + 1):
         try:
-            result = services.sample_run(sample_id=sample.pk)
-        except services.RetryLater:
+            result = sampling.sample_run(sample_id=sample.pk)
+        except sampling.RetryLater:
             continue
         if result is not None:
             return result

@@ -7,46 +7,47 @@ from django.urls import reverse
 from connectors import crypto
 from connectors.models import EstimateSource
 from connectors.sandbox.catalogue import make_key
-from estimates import services
+from estimates import sampling
 from estimates.models import Sample
+from estimates.sampling import run as sampling_run
 
 
 def replace_key_during_fetch(monkeypatch, source, behaviour="flat"):
     """The owner pastes a new key while the sample is fetching with the old one."""
-    original = services.fetch_window
+    original = sampling_run.fetch_window
 
     def fetch(*args, **kwargs):
         new = make_key(source.vendor, behaviour)
         EstimateSource.objects.filter(pk=source.pk).update(
             key_ciphertext=crypto.encrypt(new, source_public_id=source.public_id)
         )
-        monkeypatch.setattr(services, "fetch_window", original)
+        monkeypatch.setattr(sampling_run, "fetch_window", original)
         return original(*args, **kwargs)  # still with the old key
 
-    monkeypatch.setattr(services, "fetch_window", fetch)
+    monkeypatch.setattr(sampling_run, "fetch_window", fetch)
 
 
 def test_a_key_replaced_during_a_manual_sample_is_sampled_again_with_the_new_key(
     make_source, monkeypatch
 ):
     source = make_source("revoked")
-    sample = services.sample_request(source=source, trigger="manual")
+    sample = sampling.sample_request(source=source, trigger="manual")
     replace_key_during_fetch(monkeypatch, source)
-    result = services.sample_run(sample_id=sample.pk)
+    result = sampling.sample_run(sample_id=sample.pk)
     assert result.status == "failed" and "sampling again with the new one" in result.error
     follow_up = Sample.objects.get(source=source, status="queued")  # not held back by the limit
-    assert services.sample_run(sample_id=follow_up.pk).status == "succeeded"
+    assert sampling.sample_run(sample_id=follow_up.pk).status == "succeeded"
     source.refresh_from_db()
     assert source.status == "ready"
 
 
 def test_a_key_replaced_during_a_sample_that_succeeds_is_sampled_again(make_source, monkeypatch):
     source = make_source("flat")
-    sample = services.sample_request(source=source, trigger="manual")
+    sample = sampling.sample_request(source=source, trigger="manual")
     replace_key_during_fetch(monkeypatch, source)
-    assert services.sample_run(sample_id=sample.pk).status == "succeeded"
+    assert sampling.sample_run(sample_id=sample.pk).status == "succeeded"
     follow_up = Sample.objects.get(source=source, status="queued")
-    assert services.sample_run(sample_id=follow_up.pk).status == "succeeded"
+    assert sampling.sample_run(sample_id=follow_up.pk).status == "succeeded"
     assert not Sample.objects.filter(source=source, status="queued").exists()  # no loop
 
 
@@ -55,16 +56,16 @@ def test_a_key_replaced_during_a_sample_that_fails_otherwise_is_sampled_again(
     make_source, monkeypatch, behaviour
 ):
     source = make_source(behaviour)
-    sample = services.sample_request(source=source, trigger="manual")
+    sample = sampling.sample_request(source=source, trigger="manual")
     replace_key_during_fetch(monkeypatch, source)
-    assert services.sample_run(sample_id=sample.pk).status == "failed"
+    assert sampling.sample_run(sample_id=sample.pk).status == "failed"
     assert Sample.objects.filter(source=source, status="queued").count() == 1
 
 
 def test_an_unchanged_key_is_not_sampled_again(make_source):
     source = make_source("flat")
-    sample = services.sample_request(source=source, trigger="manual")
-    assert services.sample_run(sample_id=sample.pk).status == "succeeded"
+    sample = sampling.sample_request(source=source, trigger="manual")
+    assert sampling.sample_run(sample_id=sample.pk).status == "succeeded"
     assert not Sample.objects.filter(source=source, status="queued").exists()
 
 
@@ -74,7 +75,7 @@ def test_a_key_replaced_right_after_a_resample_is_sampled_with_the_new_key(
     source = make_source("revoked")
     owner_client.post(reverse("sources:sample", args=[source.public_id]))
     sample = Sample.objects.get(source=source)
-    assert services.sample_run(sample_id=sample.pk).status == "failed"
+    assert sampling.sample_run(sample_id=sample.pk).status == "failed"
     source.refresh_from_db()
     assert source.status == "needs_attention"
 
@@ -85,7 +86,7 @@ def test_a_key_replaced_right_after_a_resample_is_sampled_with_the_new_key(
     )
     assert response.status_code == 302
     follow_up = Sample.objects.get(source=source, status="queued")
-    assert services.sample_run(sample_id=follow_up.pk).status == "succeeded"
+    assert sampling.sample_run(sample_id=follow_up.pk).status == "succeeded"
     # The Re-sample button itself is still limited.
     response = owner_client.post(reverse("sources:sample", args=[source.public_id]), follow=True)
     assert "once every 5 minutes" in response.content.decode()

@@ -12,16 +12,17 @@ from django.urls import reverse
 
 from connectors.models import EstimateSource
 from connectors.sandbox import reports, synthetic
-from estimates import services, storage
+from estimates import sampling, storage
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
+from estimates.sampling import run as sampling_run
 from estimates.tasks import sample_run_task
 
 HORIZON = Decimal("30.4375")
 
 
 def run(source, trigger="first"):
-    sample = services.sample_request(source=source, trigger=trigger)
-    return services.sample_run(sample_id=sample.pk)
+    sample = sampling.sample_request(source=source, trigger=trigger)
+    return sampling.sample_run(sample_id=sample.pk)
 
 
 def rows_snapshot(source):
@@ -174,13 +175,13 @@ def test_5xx_on_the_last_page_past_the_retries_changes_nothing(make_source, sand
             params__contains={"starting_at": f"{last_window}T00:00:00Z"},
         ).respond(500, json={"type": "error", "error": {"type": "api_error", "message": "x"}})
         vendor.route(url__startswith=sandbox).pass_through()
-        sample = services.sample_request(source=source, trigger="manual")
-        with pytest.raises(services.RetryLater):
-            services.sample_run(sample_id=sample.pk)
-        for _ in range(services.MAX_ATTEMPTS - 1):
+        sample = sampling.sample_request(source=source, trigger="manual")
+        with pytest.raises(sampling.RetryLater):
+            sampling.sample_run(sample_id=sample.pk)
+        for _ in range(sampling.MAX_ATTEMPTS - 1):
             try:
-                result = services.sample_run(sample_id=sample.pk)
-            except services.RetryLater:
+                result = sampling.sample_run(sample_id=sample.pk)
+            except sampling.RetryLater:
                 continue
     assert result.status == "failed"
     assert "API had errors" in result.error
@@ -197,9 +198,9 @@ def test_crash_after_fetch_then_the_same_sample_resumes(make_source, monkeypatch
         raise RuntimeError("worker died between fetch and commit")
 
     monkeypatch.setattr(storage, "rows_replace", crash)
-    sample = services.sample_request(source=source, trigger="first")
+    sample = sampling.sample_request(source=source, trigger="first")
     with pytest.raises(RuntimeError):
-        services.sample_run(sample_id=sample.pk)
+        sampling.sample_run(sample_id=sample.pk)
     assert not DailyUsage.objects.filter(source=source).exists()
 
     # Simulate a hard crash instead: the sample is left running with its lease.
@@ -210,11 +211,11 @@ def test_crash_after_fetch_then_the_same_sample_resumes(make_source, monkeypatch
         lease_expires_at=datetime.now(UTC) + timedelta(seconds=settings.SAMPLE_LEASE_SECONDS),
     )
     monkeypatch.setattr(storage, "rows_replace", original)
-    with pytest.raises(services.Busy):
-        services.sample_run(sample_id=sample.pk)  # the lease is still live
+    with pytest.raises(sampling.Busy):
+        sampling.sample_run(sample_id=sample.pk)  # the lease is still live
     later = datetime.now(UTC) + timedelta(seconds=settings.SAMPLE_LEASE_SECONDS + 5)
     with time_machine.travel(later, tick=False):
-        resumed = services.sample_run(sample_id=sample.pk)
+        resumed = sampling.sample_run(sample_id=sample.pk)
     assert resumed.status == "succeeded"
     assert resumed.attempts == 2
     assert DailyUsage.objects.filter(source=source).count() == 180
@@ -223,19 +224,19 @@ def test_crash_after_fetch_then_the_same_sample_resumes(make_source, monkeypatch
 
 def test_claims_leases_and_the_reaper(make_source, settings):
     source = make_source("flat")
-    sample = services.sample_request(source=source, trigger="first")
-    assert services.sample_claim(sample.pk) is not None
-    with pytest.raises(services.Busy):
-        services.sample_claim(sample.pk)
+    sample = sampling.sample_request(source=source, trigger="first")
+    assert sampling.sample_claim(sample.pk) is not None
+    with pytest.raises(sampling.Busy):
+        sampling.sample_claim(sample.pk)
     later = datetime.now(UTC) + timedelta(seconds=settings.SAMPLE_LEASE_SECONDS + 5)
     with time_machine.travel(later, tick=False):
-        assert services.sample_claim(sample.pk).attempts == 2  # expired lease re-taken
+        assert sampling.sample_claim(sample.pk).attempts == 2  # expired lease re-taken
     much_later = later + timedelta(seconds=settings.SAMPLE_LEASE_SECONDS + 5)
     with time_machine.travel(much_later, tick=False):
-        assert services.samples_reap() == 1
+        assert sampling.samples_reap() == 1
     sample.refresh_from_db()
     assert sample.status == "failed"
-    assert services.sample_claim(sample.pk) is None
+    assert sampling.sample_claim(sample.pk) is None
 
 
 def test_manual_resample_is_limited_but_the_first_sample_does_not_count(make_source, owner_client):
@@ -266,7 +267,7 @@ def test_members_cannot_sample(make_source, member_client):
 
 def test_the_task_wrapper_retries_transient_failures(make_source, monkeypatch):
     source = make_source("flat")
-    sample = services.sample_request(source=source, trigger="first")
+    sample = sampling.sample_request(source=source, trigger="first")
     retries = []
 
     def fake_retry(countdown):
@@ -274,9 +275,9 @@ def test_the_task_wrapper_retries_transient_failures(make_source, monkeypatch):
         return RuntimeError("retry scheduled")
 
     def always_rate_limited(**kwargs):
-        raise services.RetryLater(42, "rate limited")
+        raise sampling.RetryLater(42, "rate limited")
 
-    monkeypatch.setattr(services, "sample_run", always_rate_limited)
+    monkeypatch.setattr(sampling, "sample_run", always_rate_limited)
     monkeypatch.setattr(sample_run_task, "retry", fake_retry)
     with pytest.raises(RuntimeError, match="retry scheduled"):
         sample_run_task.run(sample.pk)
@@ -291,8 +292,8 @@ def test_write_of_a_heavy_sample_is_a_handful_of_bulk_statements(
     make_source, django_assert_max_num_queries
 ):
     source = make_source("heavy", params={"g": 60, "c": 100})
-    sample = services.sample_request(source=source, trigger="first")
-    claimed = services.sample_claim(sample.pk)
+    sample = sampling.sample_request(source=source, trigger="first")
+    claimed = sampling.sample_claim(sample.pk)
     end = claimed.started_at.date()
     start = end - timedelta(days=90)
     claimed.window_start, claimed.window_end = start, end
@@ -302,14 +303,14 @@ def test_write_of_a_heavy_sample_is_a_handful_of_bulk_statements(
     fetched = fetch_window(source, source_api_key(source), start, end)
     assert len(fetched.usage) >= 90 * 60 and len(fetched.costs) >= 90 * 100
     with django_assert_max_num_queries(40):
-        services._store(claimed, fetched)
+        sampling_run.sample_store(sample=claimed, fetched=fetched)
     assert DailyUsage.objects.filter(source=source).count() >= 90 * 60
 
 
 def test_sources_needing_attention_are_skipped_by_the_weekly_fanout(make_source):
     ready, broken = make_source("flat"), make_source("revoked")
     EstimateSource.objects.filter(pk=broken.pk).update(status="needs_attention")
-    result = services.samples_weekly_fanout(spread_minutes=0)
+    result = sampling.samples_weekly_fanout(spread_minutes=0)
     assert (result.queued, result.skipped) == (1, 0)
     assert list(Sample.objects.values_list("source_id", "trigger")) == [(ready.pk, "weekly")]
 
@@ -342,14 +343,14 @@ def test_a_canary_key_never_leaves_through_a_sample(make_source, caplog, monkeyp
     source = make_source(key=key)
     sent = []
     monkeypatch.setattr(sample_run_task, "apply_async", lambda *a, **kw: sent.append((a, kw)))
-    sample = services.sample_request(source=source, trigger="first")
-    services.sample_run(sample_id=sample.pk)
+    sample = sampling.sample_request(source=source, trigger="first")
+    sampling.sample_run(sample_id=sample.pk)
     bad = make_key("anthropic", "revoked", nonce="CANARY43")
     from connectors import crypto
 
     source.key_ciphertext = crypto.encrypt(bad, source_public_id=source.public_id)
     source.save()
-    services.sample_run(sample_id=services.sample_request(source=source, trigger="manual").pk)
+    sampling.sample_run(sample_id=sampling.sample_request(source=source, trigger="manual").pk)
     assert "CANARY" not in repr(sent)
     for record in caplog.records:
         RedactSecretsFilter().filter(record)

@@ -15,8 +15,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from connectors import bounds, crypto
 from connectors.models import EstimateSource
 from connectors.sandbox.catalogue import make_key
-from estimates import services, storage
+from estimates import sampling, storage
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
+from estimates.sampling import run as sampling_run
 from estimates.tasks import sample_run_task
 
 ANTHROPIC_USAGE = "/v1/organizations/usage_report/messages"
@@ -35,8 +36,8 @@ def snapshot(source):
 
 
 def run(source, trigger="weekly"):
-    sample = services.sample_request(source=source, trigger=trigger)
-    return services.sample_run(sample_id=sample.pk)
+    sample = sampling.sample_request(source=source, trigger=trigger)
+    return sampling.sample_run(sample_id=sample.pk)
 
 
 def assert_failed_promptly(source, sample, before, *words):
@@ -268,8 +269,8 @@ def test_the_soft_time_limit_while_fetching_ends_the_sample_promptly(sampled, mo
     def slow(*args, **kwargs):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(services, "fetch_window", slow)
-    sample = services.sample_request(source=source, trigger="weekly")
+    monkeypatch.setattr(sampling_run, "fetch_window", slow)
+    sample = sampling.sample_request(source=source, trigger="weekly")
     sample_run_task(sample.pk)  # the task wrapper returns: the sample is over, not retried
     assert_failed_promptly(source, sample, before, "took longer than the time limit")
 
@@ -301,25 +302,25 @@ def test_an_unexpected_error_while_fetching_ends_the_sample_and_is_logged_redact
     def broken(*args, **kwargs):
         raise RuntimeError(f"bug while holding {secret}")
 
-    monkeypatch.setattr(services, "fetch_window", broken)
-    sample = services.sample_request(source=source, trigger="weekly")
-    with caplog.at_level(logging.ERROR, logger="estimates.services"), pytest.raises(RuntimeError):
-        services.sample_run(sample_id=sample.pk)
+    monkeypatch.setattr(sampling_run, "fetch_window", broken)
+    sample = sampling.sample_request(source=source, trigger="weekly")
+    with caplog.at_level(logging.ERROR, logger="estimates.sampling"), pytest.raises(RuntimeError):
+        sampling.sample_run(sample_id=sample.pk)
     assert_failed_promptly(source, sample, before, "failed unexpectedly")
     assert "bug while holding" not in sample.error
-    logged = [r for r in caplog.records if r.name == "estimates.services"]
+    logged = [r for r in caplog.records if r.name.startswith("estimates.sampling")]
     assert logged and "bug while holding" in logged[0].getMessage()
     assert secret not in logged[0].getMessage()
 
 
 def test_a_lapsed_lease_is_reported_as_a_lost_worker_not_a_time_limit(make_source):
     source = make_source("flat")
-    sample = services.sample_request(source=source, trigger="first")
-    services.sample_claim(sample.pk)
+    sample = sampling.sample_request(source=source, trigger="first")
+    sampling.sample_claim(sample.pk)
     Sample.objects.filter(pk=sample.pk).update(
         lease_expires_at=datetime.now(UTC) - timedelta(seconds=1)
     )
-    assert services.samples_reap() == 1
+    assert sampling.samples_reap() == 1
     sample.refresh_from_db()
     assert sample.status == "failed"
     assert "time limit" not in sample.error and "worker" in sample.error

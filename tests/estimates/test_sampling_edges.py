@@ -9,14 +9,16 @@ import time_machine
 from connectors import crypto
 from connectors.models import EstimateSource
 from connectors.sandbox.catalogue import make_key
-from estimates import services, storage
+from estimates import sampling, storage
 from estimates.models import DailyCost, DailyUsage, Sample
+from estimates.sampling import reaper, retention
+from estimates.sampling import run as sampling_run
 
 
 def test_a_key_replaced_while_a_sample_ran_on_the_old_one_is_not_blamed(make_source, monkeypatch):
     source = make_source("revoked")
-    sample = services.sample_request(source=source, trigger="first")
-    original = services.fetch_window
+    sample = sampling.sample_request(source=source, trigger="first")
+    original = sampling_run.fetch_window
 
     def owner_replaces_the_key_meanwhile(*args, **kwargs):
         good = make_key("anthropic", "flat")
@@ -25,32 +27,34 @@ def test_a_key_replaced_while_a_sample_ran_on_the_old_one_is_not_blamed(make_sou
         )
         return original(*args, **kwargs)  # still with the old, revoked key
 
-    monkeypatch.setattr(services, "fetch_window", owner_replaces_the_key_meanwhile)
-    result = services.sample_run(sample_id=sample.pk)
+    monkeypatch.setattr(sampling_run, "fetch_window", owner_replaces_the_key_meanwhile)
+    result = sampling.sample_run(sample_id=sample.pk)
     assert result.status == "failed" and "replaced during the sample" in result.error
     source.refresh_from_db()
     assert source.status != "needs_attention"
     follow_up = Sample.objects.get(source=source, status="queued")
-    monkeypatch.setattr(services, "fetch_window", original)
-    assert services.sample_run(sample_id=follow_up.pk).status == "succeeded"
+    monkeypatch.setattr(sampling_run, "fetch_window", original)
+    assert sampling.sample_run(sample_id=follow_up.pk).status == "succeeded"
 
 
 def test_the_reaper_leaves_samples_waiting_out_a_retry_alone(make_source, monkeypatch):
     sent = []
-    monkeypatch.setattr(services, "_enqueue", lambda sample, countdown=0: sent.append(sample.pk))
+    monkeypatch.setattr(
+        reaper, "sample_enqueue", lambda sample, countdown=0: sent.append(sample.pk)
+    )
     source = make_source("flat")
-    sample = services.sample_request(source=source, trigger="first")
+    sample = sampling.sample_request(source=source, trigger="first")
     sent.clear()
     # It waited out a 10-minute retry-after, long after it was created.
     now = datetime.now(UTC)
     Sample.objects.filter(pk=sample.pk).update(
         created_at=now - timedelta(hours=1), not_before=now + timedelta(minutes=10)
     )
-    services.samples_reap()
+    sampling.samples_reap()
     assert sent == []
     with time_machine.travel(now + timedelta(minutes=40), tick=False):
-        services.samples_reap()  # now it is really lost: sent again, once
-        services.samples_reap()
+        sampling.samples_reap()  # now it is really lost: sent again, once
+        sampling.samples_reap()
     assert sent == [sample.pk]
 
 
@@ -61,9 +65,9 @@ def test_a_failure_while_storing_fails_the_sample_at_once(make_source, monkeypat
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(storage, "rows_replace", broken)
-    sample = services.sample_request(source=source, trigger="first")
+    sample = sampling.sample_request(source=source, trigger="first")
     with pytest.raises(RuntimeError):
-        services.sample_run(sample_id=sample.pk)
+        sampling.sample_run(sample_id=sample.pk)
     sample.refresh_from_db()
     source.refresh_from_db()
     assert sample.status == "failed" and "unexpectedly" in sample.error
@@ -79,12 +83,12 @@ def test_a_failure_while_storing_fails_the_sample_at_once(make_source, monkeypat
     ],
 )
 def test_retention_cutoff_is_13_months_back(today, cutoff):
-    assert services.retention_cutoff(today) == cutoff
+    assert retention.retention_cutoff(today) == cutoff
 
 
 def test_daily_rows_older_than_13_months_are_deleted(make_source):
     source = make_source("flat")
-    services.sample_run(sample_id=services.sample_request(source=source, trigger="first").pk)
+    sampling.sample_run(sample_id=sampling.sample_request(source=source, trigger="first").pk)
     old = date(2020, 1, 1)
     DailyUsage.objects.create(
         account=source.account, source=source, date=old, model="m", service_tier="",
@@ -94,7 +98,7 @@ def test_daily_rows_older_than_13_months_are_deleted(make_source):
         account=source.account, source=source, date=old, description="d", dimensions_key="{}",
         amount_usd=Decimal("1"),
     )  # fmt: skip
-    assert services.daily_rows_expire() == 2
+    assert sampling.daily_rows_expire() == 2
     assert not DailyUsage.objects.filter(date=old).exists()
     assert DailyUsage.objects.filter(source=source).count() == 180
 

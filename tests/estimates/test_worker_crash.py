@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from conftest import ensure_coefficient_set
-from estimates import services
+from estimates import sampling
 from estimates.models import DailyUsage, Sample
 from estimates.tasks import sample_run_task
 from tokenoffset.celery import app as celery_app
@@ -74,7 +74,7 @@ def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        sample = services.sample_request(source=source, trigger="first")
+        sample = sampling.sample_request(source=source, trigger="first")
         with celery_app.connection_for_write(broker) as connection:
             sample_run_task.apply_async(args=[sample.pk], connection=connection)
 

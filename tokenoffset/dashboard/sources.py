@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from connectors import services as connector_services
 from connectors.keys import KeyRejected
 from connectors.models import EstimateSource, KeyEvent
-from estimates import services as estimate_services
+from estimates import sampling
 from estimates.models import SampleTrigger
 from estimates.selectors import sources_with_sampling
 from tokenoffset.accounts.access import account_required, owner_required
@@ -56,9 +56,7 @@ def source_add(request):
         except KeyRejected as e:
             form.add_error("api_key", e.message)
         else:
-            estimate_services.sample_request(
-                source=source, trigger=SampleTrigger.FIRST, user=request.user
-            )
+            sampling.sample_request(source=source, trigger=SampleTrigger.FIRST, user=request.user)
             messages.success(
                 request, f"Connected {source.label}. The first sample runs in the background."
             )
@@ -113,8 +111,8 @@ def source_remove(request, source_id):
 def _sample_after_new_key(request, source: EstimateSource) -> None:
     # If a sample is on its way already, it samples again with the new key when it ends. A new
     # key is sampled even within the 5 minutes after a Re-sample.
-    with suppress(estimate_services.AlreadySampling):
-        estimate_services.sample_request(
+    with suppress(sampling.AlreadySampling):
+        sampling.sample_request(
             source=source, trigger=SampleTrigger.MANUAL, user=request.user, enforce_interval=False
         )
 
@@ -124,10 +122,8 @@ def _sample_after_new_key(request, source: EstimateSource) -> None:
 def source_sample(request, source_id):
     source = _source(request, source_id)
     try:
-        estimate_services.sample_request(
-            source=source, trigger=SampleTrigger.MANUAL, user=request.user
-        )
-    except (estimate_services.AlreadySampling, estimate_services.TooSoon) as e:
+        sampling.sample_request(source=source, trigger=SampleTrigger.MANUAL, user=request.user)
+    except (sampling.AlreadySampling, sampling.TooSoon) as e:
         messages.warning(request, str(e))
     else:
         messages.success(request, f"Sampling {source.label} now.")

@@ -3,7 +3,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.models import EstimateSource
-from estimates import services
+from estimates import sampling
 from estimates.models import SampleStatus, SampleTrigger
 
 
@@ -18,12 +18,12 @@ class Command(BaseCommand):
         if source is None:
             raise CommandError(f"No estimate source {source_id}.")
         try:
-            sample = services.sample_request(source=source, trigger=SampleTrigger.MANUAL)
-        except (services.AlreadySampling, services.TooSoon) as e:
+            sample = sampling.sample_request(source=source, trigger=SampleTrigger.MANUAL)
+        except (sampling.AlreadySampling, sampling.TooSoon) as e:
             raise CommandError(str(e)) from None
         try:
-            sample = services.sample_run(sample_id=sample.pk)
-        except services.RetryLater as e:
+            sample = sampling.sample_run(sample_id=sample.pk)
+        except sampling.RetryLater as e:
             raise CommandError(f"The vendor asked us to wait {e.countdown:.0f} s: {e}") from None
         if sample is None or sample.status != SampleStatus.SUCCEEDED:
             raise CommandError(f"Sample failed: {sample.error if sample else 'not run'}")

@@ -1,0 +1,37 @@
+"""The estimates app's models, one module per concern; import them from here."""
+
+from .coefficients import (
+    MODEL_CLASS_CHOICES,
+    TOKEN_TYPE_CHOICES,
+    Band,
+    Coefficient,
+    CoefficientGroup,
+    CoefficientSet,
+    ModelClassRule,
+)
+from .samples import (
+    DailyCost,
+    DailyUsage,
+    Projection,
+    Sample,
+    SampleStatus,
+    SampleTrigger,
+    UnclassifiedModel,
+)
+
+__all__ = [
+    "MODEL_CLASS_CHOICES",
+    "TOKEN_TYPE_CHOICES",
+    "Band",
+    "Coefficient",
+    "CoefficientGroup",
+    "CoefficientSet",
+    "DailyCost",
+    "DailyUsage",
+    "ModelClassRule",
+    "Projection",
+    "Sample",
+    "SampleStatus",
+    "SampleTrigger",
+    "UnclassifiedModel",
+]

@@ -1,0 +1,93 @@
+"""Running a sample: fetch with no transaction open, then one short atomic write.
+
+The write replaces the source's daily rows for the window and adds a projection; on any failure
+the stored rows and the previous projection stay exactly as they were.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from connectors import services as connector_services
+from connectors.errors import ConnectorError
+from connectors.models import EstimateSource, SourceStatus
+from estimates import storage
+from estimates.coefficients import coefficient_set_active
+from estimates.fetch import Fetched, fetch_window
+from estimates.models import Sample, SampleStatus, UnclassifiedModel
+
+from .claim import sample_claim, sample_heartbeat, sample_held
+from .failures import sample_end_on_exception, sample_end_on_vendor_error
+from .notifications import first_estimate_email
+from .requests import sample_request_if_key_replaced
+
+WINDOW_DAYS = 90
+
+
+def sample_run(*, sample_id: int) -> Sample | None:
+    """Claim the sample, fetch its 90-day window, then store rows and a projection atomically."""
+    sample = sample_claim(sample_id)
+    if sample is None:
+        return None
+    source = sample.source
+    end = sample.started_at.date()
+    start = end - timedelta(days=WINDOW_DAYS)
+    Sample.objects.filter(pk=sample.pk).update(window_start=start, window_end=end)
+    sample.window_start, sample.window_end = start, end
+    key_used = bytes(source.key_ciphertext)
+    try:
+        key = connector_services.source_api_key(source)
+        fetched = fetch_window(
+            source, key, start, end, on_progress=lambda p: sample_heartbeat(sample, progress=p)
+        )
+    except ConnectorError as e:
+        return sample_end_on_vendor_error(sample, e, key_used=key_used)
+    except Exception as e:  # noqa: BLE001 - every failure must end the sample
+        return sample_end_on_exception(sample, e, key_used=key_used)
+    try:
+        stored = sample_store(sample=sample, fetched=fetched)
+    except Exception as e:  # noqa: BLE001
+        return sample_end_on_exception(sample, e, key_used=key_used)
+    if stored is not None:
+        sample_request_if_key_replaced(sample=stored, key_used=key_used)
+    return stored
+
+
+def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
+    """Replace the window's rows, add the projection, succeed; None if the lease was lost."""
+    source = sample.source
+    usage = storage.usage_rows(source, fetched.usage)
+    costs = storage.cost_rows(source, fetched.costs)
+    coefficient_set = coefficient_set_active()
+    previous = source.projections.filter(sample__status=SampleStatus.SUCCEEDED).first()
+    projection = storage.projection_build(
+        sample=sample, usage=usage, costs=costs, coefficient_set=coefficient_set, previous=previous
+    )
+    first_success = previous is None
+    with transaction.atomic():
+        if not sample_held(sample).select_for_update().exists():
+            return None  # the lease was lost to another run: write nothing
+        storage.rows_replace(source, sample.window_start, sample.window_end, usage, costs)
+        projection.save()
+        sample_held(sample).update(
+            status=SampleStatus.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None
+        )
+        EstimateSource.objects.filter(pk=source.pk).update(
+            status=SourceStatus.READY, last_error="", attention_notified_at=None
+        )
+        _unclassified_record(source.vendor, projection.unclassified_models)
+    if first_success:
+        first_estimate_email(source=source)
+    sample.refresh_from_db()
+    return sample
+
+
+def _unclassified_record(vendor: str, models: list[str]) -> None:
+    now = timezone.now()
+    for model in models:
+        UnclassifiedModel.objects.get_or_create(vendor=vendor, model=model)
+        UnclassifiedModel.objects.filter(vendor=vendor, model=model).update(
+            last_seen_at=now, times_seen=F("times_seen") + 1
+        )
