@@ -42,6 +42,13 @@ class AccountEstimate:
     def monthly_tokens_total(self) -> int:
         return sum(self.monthly_tokens.values())
 
+    @property
+    def no_usage_since(self) -> date | None:
+        """The last day of usage, when every source has stopped (two whole weeks without any)."""
+        if not all(p.stopped for p in self.projections):
+            return None
+        return max(p.last_usage for p in self.projections)
+
 
 def _footprint(values: dict) -> Footprint:
     return Footprint(**{k: Decimal(str(values.get(k, 0))) for k in Footprint.__dataclass_fields__})

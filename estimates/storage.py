@@ -173,6 +173,7 @@ def projection_build(
         window_start=sample.window_start,
         window_end=sample.window_end,
         first_usage=result.first_usage,
+        last_usage=result.last_usage,
         active_days=result.active_days,
         preliminary=result.preliminary,
         monthly_tokens=monthly_tokens,

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from connectors import bounds
 
+from ..weekly_model import STOP_DAYS
 from .coefficients import CoefficientSet
 
 
@@ -138,6 +139,7 @@ class Projection(models.Model):
     window_start = models.DateField()
     window_end = models.DateField()  # exclusive
     first_usage = models.DateField(null=True, blank=True)
+    last_usage = models.DateField(null=True, blank=True)  # the last day with any tokens
     active_days = models.PositiveIntegerField(default=0)
     preliminary = models.BooleanField(default=False)
     # {"uncached_input": n, "cache_read": n, "cache_write": n, "output": n}
@@ -171,6 +173,11 @@ class Projection(models.Model):
     @property
     def monthly_tokens_total(self) -> int:
         return sum(int(v) for v in self.monthly_tokens.values())
+
+    @property
+    def stopped(self) -> bool:
+        """No usage at all in the window's last two whole weeks: projected at zero."""
+        return self.last_usage is not None and (self.window_end - self.last_usage).days > STOP_DAYS
 
 
 class UnclassifiedModel(models.Model):

@@ -45,7 +45,8 @@ USAGE_FIELDS = [
 ]  # fmt: skip
 COST_FIELDS = ["date", "description", "dimensions", "amount_usd", "currency"]
 PROJECTION_FIELDS = [
-    "method_version", "window_start", "window_end", "first_usage", "active_days", "preliminary",
+    "method_version", "window_start", "window_end", "first_usage", "last_usage", "active_days",
+    "preliminary",
     "monthly_tokens", "monthly_tokens_by_class", "monthly_tokens_low", "monthly_tokens_high",
     "provider_spend_usd", "provider_spend_low_usd", "provider_spend_high_usd", "it_kwh", "kwh",
     "co2e_kg", "water_l", "footprint_low", "footprint_high", "trend_pct", "unclassified_models",

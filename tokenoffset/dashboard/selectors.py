@@ -65,6 +65,7 @@ class SourceRow:
     last_sampled_at: datetime | None  # finish of the latest successful sample
     pages_done: int
     pages_total: int | None  # None while a report's page count is unknown
+    no_usage_since: date | None = None  # its latest projection found no usage for two weeks
 
     @property
     def in_progress(self) -> bool:
@@ -139,13 +140,16 @@ def progress_pages(progress: dict | None) -> tuple[int, int | None]:
     return done, (total if reports else None)
 
 
-def sources_with_progress(*, account) -> list[SourceRow]:
+def sources_with_progress(*, account, estimate: AccountEstimate | None = None) -> list[SourceRow]:
     """The account's sources with their last successful sample and the running sample's progress."""
+    projections = estimate.projections if estimate else []
+    stopped = {p.source_id: p.last_usage for p in projections if p.stopped}
     rows = []
     for source in sources_with_sampling(account=account):
         active = source.active_sample
         done, total = progress_pages(active.progress if active else None)
-        rows.append(SourceRow(source, source.last_sampled_at, done, total))
+        since = stopped.get(source.pk)
+        rows.append(SourceRow(source, source.last_sampled_at, done, total, since))
     return rows
 
 
@@ -233,7 +237,7 @@ def dashboard_data(*, account, now: datetime | None = None) -> DashboardData:
         provider_spend_low_usd=spend_low,
         provider_spend_high_usd=spend_high,
         days=days,
-        sources=sources_with_progress(account=account),
+        sources=sources_with_progress(account=account, estimate=estimate),
         bands=band_choices() if offset is None else [],
         next_sample_at=next_weekly_sample(now),
     )
