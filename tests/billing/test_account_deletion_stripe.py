@@ -9,7 +9,8 @@ import time_machine
 from django.utils import timezone
 
 from billing.models import StripeCheckout, StripeCleanup, StripeEvent, Subscription
-from billing.services import offset_set_custom, subscription_checkout_start
+from billing.services import offset_set_custom
+from billing.subscriptions import subscription_checkout_start
 from billing.tasks import stripe_cleanups_retry_task
 from tokenoffset.accounts.models import Account
 from tokenoffset.dashboard.lifecycle import account_delete
