@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing.admin import calibration_report, quartiles
+from billing.calibration import aggregates_csv_write, calibration_report
 from billing.selectors import band_offer
 from billing.services import offset_choose_band
 from connectors.models import EstimateSource
+from estimates.calibration import quartiles, sampled_by_account
 from estimates.models import Projection
 from tokenoffset.accounts.models import Account, Membership, Role, User
 
@@ -51,6 +52,23 @@ def test_quartiles():
     assert quartiles([]) is None
     assert quartiles([7]) == (7, 7, 7)
     assert quartiles([10, 20, 30, 40, 50]) == (20, 30, 40)
+
+
+def test_sampled_usage_is_read_from_estimates_without_any_offset(db):
+    account = Account.objects.create(name="No offset yet")
+    source = make_source(account)
+    project(source, 7 * M, at=datetime(2025, 4, 1, tzinfo=UTC))
+    project(source, 9 * M, at=datetime(2025, 5, 1, tzinfo=UTC))  # the latest counts
+    sandbox = make_source(account, label="Sandbox")
+    EstimateSource.objects.filter(pk=sandbox.pk).update(is_sandbox=True)
+    project(sandbox, 500 * M)
+
+    sampled = sampled_by_account()
+
+    assert list(sampled) == [account.pk]
+    assert sampled[account.pk].tokens == 9 * M
+    assert sampled[account.pk].by_class == {"anthropic|large": 9 * M}
+    assert sampled_by_account(until=datetime(2025, 4, 15, tzinfo=UTC))[account.pk].tokens == 7 * M
 
 
 def test_calibration_counts_accounts_with_a_connected_source_and_their_quartiles(db):
@@ -152,6 +170,20 @@ def test_a_group_of_four_is_suppressed_and_five_is_present(admin_client, db):
     sampled_account("Extreme 4", "extreme", 500 * M)
     rows = read_csv(admin_client.get("/admin/billing/offset/aggregates.csv"))
     assert any(r["group"] == "band" and r["value"] == "extreme" for r in rows)
+
+
+def test_the_aggregates_csv_is_written_without_a_request(population):
+    out = io.StringIO()
+
+    aggregates_csv_write(out)
+
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["group"], r["value"], r["accounts"]) for r in rows] == [
+        ("all", "all", "9"),
+        ("band", "worker", "5"),
+        ("offset_kind", "band", "9"),
+        ("vendor_model_class", "anthropic|large", "9"),
+    ]
 
 
 def test_staff_pages_need_staff(client, owner_client, db):
