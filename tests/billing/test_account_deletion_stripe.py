@@ -12,10 +12,10 @@ from billing.models import StripeCheckout, StripeCleanup, StripeEvent, Subscript
 from billing.services import offset_set_custom
 from billing.subscriptions import subscription_checkout_start
 from billing.tasks import stripe_cleanups_retry_task
+from tests.factories import SubscriptionFactory
+from tests.stripe_fixtures import event, invoice, post_event, stripe_subscription
 from tokenoffset.accounts.models import Account
 from tokenoffset.dashboard.lifecycle import account_delete
-
-from .helpers import event, invoice, post_event, stripe_subscription
 
 EMAIL = "alice@example.org"
 
@@ -40,7 +40,7 @@ def stripe_error(message="Stripe is down"):
 @pytest.fixture
 def pending_checkout(account):
     """A customer with a Checkout Session still open: the owner is on Stripe's page."""
-    subscription = Subscription.objects.create(account=account, stripe_customer_id="cus_1")
+    subscription = SubscriptionFactory(account=account)
     StripeCheckout.objects.create(
         account=account, stripe_id="cs_stored", expires_at=timezone.now() + timedelta(hours=20)
     )
@@ -72,7 +72,7 @@ def delete(account, owner, capture):
 
 def test_it_remembers_each_checkout_session_it_creates(stripe_api, account, owner):
     offset_set_custom(account=account, user=owner, amount_cents=500)
-    Subscription.objects.create(account=account, stripe_customer_id="cus_1")
+    SubscriptionFactory(account=account)
     stripe_api.post("/v1/checkout/sessions").respond(
         200,
         json={

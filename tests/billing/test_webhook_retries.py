@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from billing.models import StripeCleanup, StripeEvent, Subscription
 from billing.tasks import stripe_cleanups_retry_task
-
-from .helpers import event, post_event, stripe_subscription
+from tests.stripe_fixtures import event, post_event, stripe_subscription
 
 
 @pytest.fixture

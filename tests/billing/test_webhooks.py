@@ -4,8 +4,8 @@ from django.core import mail
 
 from billing.models import Offset, StripeEvent, Subscription
 from billing.services import offset_set_custom
-
-from .helpers import event, invoice, post_event, sign, stripe_subscription
+from tests.factories import SubscriptionFactory
+from tests.stripe_fixtures import event, invoice, post_event, sign, stripe_subscription
 
 
 def test_a_valid_event_is_processed_once_and_a_replay_changes_nothing(
@@ -106,7 +106,7 @@ def test_checkout_completed_links_the_subscription_from_a_fresh_fetch(
     client, stripe_api, account, owner
 ):
     change = offset_set_custom(account=account, user=owner, amount_cents=800)
-    Subscription.objects.create(account=account, stripe_customer_id="cus_1")
+    SubscriptionFactory(account=account)
     stripe_api.get("/v1/subscriptions/sub_1").respond(
         200, json=stripe_subscription(amount=800, item_id="si_7")
     )

@@ -13,6 +13,7 @@ from django.urls import reverse
 from connectors import crypto
 from connectors.models import EstimateSource, KeyEvent
 from connectors.services import VALIDATION_ATTEMPTS
+from tests.factories import EstimateSourceFactory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "connectors" / "fixtures"
 ANTHROPIC = "https://api.anthropic.com"
@@ -229,19 +230,7 @@ def test_a_failed_replacement_keeps_the_old_key(owner_client, account, vendor):
 
 @pytest.fixture
 def source(account, owner):
-    import uuid
-
-    from connectors.services import _record_event  # noqa: F401 - created like the service does
-
-    public_id = uuid.uuid4()
-    return EstimateSource.objects.create(
-        account=account,
-        public_id=public_id,
-        vendor="anthropic",
-        label="Acme",
-        key_ciphertext=crypto.encrypt(ADMIN_KEY, source_public_id=public_id),
-        key_hint="WXYZ",
-    )
+    return EstimateSourceFactory(account=account, label="Acme", key=ADMIN_KEY)
 
 
 def test_members_see_but_cannot_act(member_client, source, vendor):
