@@ -573,9 +573,8 @@ def test_failed_logins_are_rate_limited(client, owner):
         response = client.post(reverse("account_login"), {"login": owner.email, "password": "x"})
         assert response.status_code == 200
     response = client.post(reverse("account_login"), {"login": owner.email, "password": PASSWORD})
-    assert response.status_code == 429 or "Too many failed login attempts" in (
-        response.content.decode()
-    )
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert client.get("/").status_code == 302
 

@@ -90,9 +90,8 @@ def test_it_still_limits_an_attacker_who_spoofs_forwarded_entries(behind_one_pro
     for n in range(5):
         login(attacker, f"nobody{n}@example.org", "guess", **via_proxy(ATTACKER, f"10.9.9.{n}"))
     response = login(attacker, owner.email, PASSWORD, **via_proxy(ATTACKER, "10.9.9.99"))
-    assert response.status_code == 429 or "Too many failed login attempts" in (
-        response.content.decode()
-    )
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in attacker.session
 
 
