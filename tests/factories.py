@@ -18,7 +18,7 @@ from billing.models import Subscription
 from connectors import crypto
 from connectors.models import EstimateSource
 from estimates.coefficients import coefficient_set_active
-from estimates.models import Projection, Sample, SampleStatus, SampleTrigger
+from estimates.models import DailyUsage, Projection, Sample, SampleStatus, SampleTrigger
 from tokenoffset.accounts.models import Account, Membership, Role, User
 
 PASSWORD = "correct horse battery staple"
@@ -157,6 +157,21 @@ class ProjectionFactory(DjangoModelFactory):
     it_kwh = factory.SelfAttribute("co2e_kg")
     kwh = factory.SelfAttribute("co2e_kg")
     created_at = factory.SelfAttribute("at")
+
+
+class DailyUsageFactory(DjangoModelFactory):
+    """One day of one model's tokens on a source, grouped as Anthropic reports them."""
+
+    class Meta:
+        model = DailyUsage
+
+    source = factory.SubFactory(EstimateSourceFactory)
+    account = factory.SelfAttribute("source.account")
+    date = factory.LazyFunction(lambda: timezone.now().date())
+    model = "claude-sonnet-4-6"
+    service_tier = "standard"
+    context_window = "0-200k"
+    batch = ""
 
 
 class SubscriptionFactory(DjangoModelFactory):

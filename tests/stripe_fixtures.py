@@ -118,6 +118,20 @@ def stripe_subscription(
     }
 
 
+def checkout_session(
+    *, session_id="cs_1", customer="cus_1", subscription="sub_1", **metadata
+) -> dict:
+    """A completed subscription Checkout Session; ``metadata`` as we send it (account_id, ...)."""
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "mode": "subscription",
+        "customer": customer,
+        "subscription": subscription,
+        "metadata": metadata,
+    }
+
+
 def invoice(*, invoice_id="in_1", customer="cus_1", subscription="sub_1", amount_due=199):
     return {
         "id": invoice_id,

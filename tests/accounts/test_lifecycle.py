@@ -17,6 +17,7 @@ from billing.services import offset_choose_band, offset_set_custom
 from connectors.models import EstimateSource, KeyEvent, KeyEventKind
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
 from tests.factories import (
+    DailyUsageFactory,
     EstimateSourceFactory,
     MembershipFactory,
     ProjectionFactory,
@@ -45,17 +46,7 @@ def make_keyed_source(account, *, label="Acme org", key=SECRET_KEY) -> EstimateS
 
 
 def add_daily_rows(source, *, model="claude-sonnet-4-5", day=date(2025, 3, 1)):
-    DailyUsage.objects.create(
-        account=source.account,
-        source=source,
-        date=day,
-        model=model,
-        service_tier="standard",
-        context_window="0-200k",
-        batch="",
-        uncached_input=1200,
-        output=340,
-    )
+    DailyUsageFactory(source=source, date=day, model=model, uncached_input=1200, output=340)
     DailyCost.objects.create(
         account=source.account,
         source=source,

@@ -13,7 +13,7 @@ from billing.services import offset_set_custom
 from billing.subscriptions import subscription_checkout_start
 from billing.tasks import stripe_cleanups_retry_task
 from tests.factories import SubscriptionFactory
-from tests.stripe_fixtures import event, invoice, post_event, stripe_subscription
+from tests.stripe_fixtures import checkout_session, event, invoice, post_event, stripe_subscription
 from tokenoffset.accounts.models import Account
 from tokenoffset.dashboard.lifecycle import account_delete
 
@@ -168,15 +168,14 @@ def test_a_customer_stripe_deleted_already_counts_as_done(
 
 
 def checkout_completed(account_public_id, *, subscription="sub_9", customer="cus_1"):
-    return {
-        "id": "cs_listed",
-        "object": "checkout.session",
-        "mode": "subscription",
-        "customer": customer,
-        "subscription": subscription,
-        "customer_details": {"email": EMAIL},
-        "metadata": {"account_id": account_public_id, "offset_change_id": "x"},
-    }
+    session = checkout_session(
+        session_id="cs_listed",
+        customer=customer,
+        subscription=subscription,
+        account_id=account_public_id,
+        offset_change_id="x",
+    )
+    return {**session, "customer_details": {"email": EMAIL}}
 
 
 def test_a_checkout_completed_after_deletion_cancels_its_subscription_and_links_nothing(

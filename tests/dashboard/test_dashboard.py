@@ -12,7 +12,12 @@ from billing.models import Offset
 from connectors.models import SourceStatus
 from estimates.models import DailyUsage, SampleStatus
 from estimates.schedule import next_weekly_sample
-from tests.factories import EstimateSourceFactory, ProjectionFactory, SampleFactory
+from tests.factories import (
+    DailyUsageFactory,
+    EstimateSourceFactory,
+    ProjectionFactory,
+    SampleFactory,
+)
 from tokenoffset.dashboard.charts import nice_step, token_chart
 from tokenoffset.dashboard.selectors import (
     DayTotals,
@@ -78,16 +83,7 @@ def make_projection(
 
 
 def make_daily_usage(source, day, *, model="claude-sonnet-4-6", **tokens):
-    return DailyUsage.objects.create(
-        account=source.account,
-        source=source,
-        date=day,
-        model=model,
-        service_tier="standard",
-        context_window="0-200k",
-        batch="",
-        **tokens,
-    )
+    return DailyUsageFactory(source=source, date=day, model=model, **tokens)
 
 
 def page(client) -> str:
