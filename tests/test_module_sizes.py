@@ -6,8 +6,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 300
-# The packages held to the limit; add one as soon as its modules fit.
-PACKAGES = ["billing"]
+# Every application package (tests and migrations aside; data tables are held too).
+PACKAGES = ["billing", "connectors", "estimates", "tokenoffset", "bench"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
