@@ -1,17 +1,21 @@
 """Shared fixtures: HC-style alice/bob accounts as ``account``/``owner``/``member``/``other_*``."""
 
-import uuid
-
 import pytest
 
-from connectors import crypto
-from connectors.models import EstimateSource
 from connectors.sandbox.catalogue import make_key
-from tokenoffset.accounts.models import Account, Membership, Role, User
+from tests.factories import (
+    PASSWORD,
+    AccountFactory,
+    EstimateSourceFactory,
+    UserFactory,
+    member_of,
+    owner_of,
+)
+from tokenoffset.accounts.models import User
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.stripe_fixtures"]
 
-PASSWORD = "correct horse battery staple"
+__all__ = ["PASSWORD", "ensure_coefficient_set", "make_user"]  # imported by test modules
 
 
 @pytest.fixture(autouse=True)
@@ -30,38 +34,33 @@ def _isolated_cache(settings):
 
 
 def make_user(email: str) -> User:
-    return User.objects.create_user(email=email, password=PASSWORD)
+    """A user with no account, who can log in with ``PASSWORD``."""
+    return UserFactory(email=email)
 
 
 @pytest.fixture
 def account(db):
-    return Account.objects.create(name="Alice Labs")
+    return AccountFactory(name="Alice Labs")
 
 
 @pytest.fixture
 def owner(account):
-    user = make_user("alice@example.org")
-    Membership.objects.create(account=account, user=user, role=Role.OWNER)
-    return user
+    return owner_of(account, email="alice@example.org")
 
 
 @pytest.fixture
 def member(account):
-    user = make_user("charlie@example.org")
-    Membership.objects.create(account=account, user=user, role=Role.MEMBER)
-    return user
+    return member_of(account, email="charlie@example.org")
 
 
 @pytest.fixture
 def other_account(db):
-    return Account.objects.create(name="Bob Studio")
+    return AccountFactory(name="Bob Studio")
 
 
 @pytest.fixture
 def other_owner(other_account):
-    user = make_user("bob@example.org")
-    Membership.objects.create(account=other_account, user=user, role=Role.OWNER)
-    return user
+    return owner_of(other_account, email="bob@example.org")
 
 
 @pytest.fixture
@@ -93,15 +92,11 @@ def make_source(account, owner, sandbox):
     """A sandbox source of the given behaviour, stored exactly as the add flow stores it."""
 
     def make(behaviour="flat", vendor="anthropic", *, params=None, key=None):
-        key = key or make_key(vendor, behaviour, params=params)
-        public_id = uuid.uuid4()
-        return EstimateSource.objects.create(
+        return EstimateSourceFactory(
             account=account,
-            public_id=public_id,
             vendor=vendor,
             label=f"{vendor} {behaviour}",
-            key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
-            key_hint=key[-4:],
+            key=key or make_key(vendor, behaviour, params=params),
             is_sandbox=True,
             created_by=owner,
         )

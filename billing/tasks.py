@@ -6,7 +6,8 @@ from tokenoffset.accounts.models import Account
 
 from . import alerts, stripe_client
 from .models import OffsetChange
-from .services import stripe_cleanups_run_due, subscription_price_sync
+from .stripe_cleanup import stripe_cleanups_run_due
+from .subscriptions import subscription_price_sync
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from estimates.selectors import account_estimate
 from tokenoffset.accounts.access import account_required, owner_required
 
-from . import alerts, selectors, services, stripe_client, webhooks
+from . import alerts, selectors, services, stripe_client, subscriptions, webhooks
 from .forms import (
     BandChooseForm,
     BandSelectForm,
@@ -214,7 +214,7 @@ def checkout_start(request):
         messages.error(request, "Payments are not configured on this server.")
         return redirect("billing:home")
     try:
-        url = services.subscription_checkout_start(
+        url = subscriptions.subscription_checkout_start(
             account=request.account,
             user=request.user,
             success_url=_absolute("billing:checkout_success"),
@@ -245,7 +245,7 @@ def portal_start(request):
         messages.error(request, "Payments are not configured on this server.")
         return redirect("billing:home")
     try:
-        url = services.subscription_portal_start(
+        url = subscriptions.subscription_portal_start(
             account=request.account, return_url=_absolute("billing:home")
         )
     except (services.OffsetError, stripe_client.PaymentsError) as e:

@@ -19,13 +19,12 @@ from tokenoffset.accounts.models import Membership, Role
 
 from . import stripe_client
 from .models import LIVE_STATUSES, OffsetChange, StripeCleanup, StripeEvent, Subscription
-from .services import (
+from .stripe_cleanup import (
     stripe_cleanup_run,
     stripe_customer_closed,
     stripe_subscription_cancel_later,
-    subscription_price_sync_or_retry,
-    subscription_state_apply,
 )
+from .subscriptions import subscription_price_sync_or_retry, subscription_state_apply
 
 logger = logging.getLogger(__name__)
 

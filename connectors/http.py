@@ -1,24 +1,23 @@
-"""The only place an httpx.Client is built, plus the retry budget and cursor paging shared by
-both vendor clients."""
+"""The only place an httpx.Client is built: one GET with its retry budget, its size cap and the
+decoding of the body into a declared schema. Cursor paging over it is in connectors.paging."""
 
 from __future__ import annotations
 
 import email.utils
-import json
+import functools
 import math
 import re
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 from django.conf import settings
 
-from connectors import bounds
 from connectors.errors import ConnectorError
 
 USER_AGENT = "TokenOffset/0.1 (+https://tokenoffset.example/docs/sources)"
@@ -34,11 +33,6 @@ MAX_WAIT = 20.0
 TOTAL_WAIT = 60.0
 BACKOFF_BASE = 1.0  # seconds; doubles on each attempt when the vendor sends no retry-after
 
-# Progress callback: on_page(pages_done_in_this_call, has_more). Called in the fetching thread
-# right after each page has been fetched and parsed; has_more=False on the last page. To record
-# progress per report (and per sub-window when fetching from a thread pool), bind the report in
-# a closure or functools.partial. An exception raised by the callback aborts the fetch.
-OnPage = Callable[[int, bool], None]
 Sleep = Callable[[float], None]
 Params = Sequence[tuple[str, str]]
 T = TypeVar("T")
@@ -114,8 +108,8 @@ def _kind_for_status(status: int) -> str:
 def _vendor_text(content: bytes) -> str:
     """The vendor's error text: `error` may be an object (type/message) or a bare string."""
     try:
-        body = json.loads(content)
-    except ValueError:
+        body = msgspec.json.decode(content)
+    except msgspec.DecodeError:
         return ""
     error = body.get("error") if isinstance(body, dict) else body
     if isinstance(error, dict):
@@ -189,8 +183,41 @@ def _read_body(response: httpx.Response, limit: int) -> bytes:
     return bytes(body)
 
 
+# Untyped bodies (error texts, ad-hoc calls): fractions become Decimal straight from the JSON
+# text, so money never passes through a float.
+_UNTYPED = msgspec.json.Decoder(float_hook=Decimal)
+
+
+@functools.cache
+def _decoder(schema: Any) -> msgspec.json.Decoder:
+    # A report's schema is declared once; its decoder is built once per process.
+    return msgspec.json.Decoder(schema)
+
+
+def decode(content: bytes, schema: Any, *, path: str, status: int = 200) -> Any:
+    """Decode a body into `schema` (a msgspec type; Any for plain JSON), or raise malformed."""
+    try:
+        if schema is Any:
+            return _UNTYPED.decode(content)
+        return _decoder(schema).decode(content)
+    except msgspec.ValidationError as exc:
+        # msgspec names the field and the expected type, never the value received.
+        raise ConnectorError(
+            f"Unexpected body from GET {path}: {exc}", kind="malformed", status=status
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise ConnectorError(
+            f"HTTP {status} from GET {path} is not JSON", kind="malformed", status=status
+        ) from exc
+
+
 def _send(
-    client: httpx.Client, path: str, params: Params, headers: dict[str, str], secret: str
+    client: httpx.Client,
+    path: str,
+    params: Params,
+    headers: dict[str, str],
+    secret: str,
+    schema: Any,
 ) -> Any:
     limit = settings.VENDOR_MAX_RESPONSE_BYTES
     try:
@@ -211,16 +238,7 @@ def _send(
         raise ConnectorError(message, kind="unreachable") from exc
     if not response.is_success:
         raise error_from_response(response, path, secret, content=content)
-    try:
-        # Numbers with a fraction become Decimal straight from the JSON text: money never
-        # passes through a float.
-        return json.loads(content, parse_float=Decimal)
-    except ValueError as exc:
-        raise ConnectorError(
-            f"HTTP {response.status_code} from GET {path} is not JSON",
-            kind="malformed",
-            status=response.status_code,
-        ) from exc
+    return decode(content, schema, path=path, status=response.status_code)
 
 
 def get_json(
@@ -230,15 +248,16 @@ def get_json(
     params: Params = (),
     headers: dict[str, str],
     secret: str,
+    schema: type[T] | Any = Any,
     max_attempts: int = MAX_ATTEMPTS,
     sleep: Sleep | None = None,
-) -> Any:
-    """GET path and return the decoded JSON, retrying transient failures within the budget."""
+) -> T | Any:
+    """GET path and decode the body into `schema`, retrying transient failures within budget."""
     sleep = sleep or time.sleep
     waited = 0.0
     for attempt in range(1, max_attempts + 1):
         try:
-            return _send(client, path, params, headers, secret)
+            return _send(client, path, params, headers, secret, schema)
         except ConnectorError as error:
             if not error.transient or attempt >= max_attempts:
                 raise
@@ -253,133 +272,3 @@ def get_json(
             sleep(delay)
             waited += delay
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def fetch_pages(
-    client: httpx.Client,
-    path: str,
-    *,
-    params: Params,
-    headers: dict[str, str],
-    secret: str,
-    parse_buckets: Callable[[list[Any]], list[T]],
-    max_pages: int,
-    window: tuple[date, date] | None = None,
-    on_page: OnPage | None = None,
-    max_attempts: int = MAX_ATTEMPTS,
-    sleep: Sleep | None = None,
-) -> list[T]:
-    """Follow `has_more`/`next_page` cursors (sent back as `page`), parsing each page's data.
-
-    With a [start, end) window, every record is checked against connectors.bounds: a row dated
-    outside the window or a value out of range makes the report malformed (``out_of_range``).
-    """
-    records: list[T] = []
-    cursor: str | None = None
-    for pages_done in range(1, max_pages + 1):
-        # Every other parameter is resent unchanged; only `page` is added.
-        page_params = list(params) if cursor is None else [*params, ("page", cursor)]
-        body = get_json(
-            client,
-            path,
-            params=page_params,
-            headers=headers,
-            secret=secret,
-            max_attempts=max_attempts,
-            sleep=sleep,
-        )
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise ConnectorError(f"Unexpected page shape from GET {path}", kind="malformed")
-        has_more, cursor = body.get("has_more"), body.get("next_page")
-        if not isinstance(has_more, bool) or not (cursor is None or isinstance(cursor, str)):
-            raise ConnectorError(f"Unexpected cursor from GET {path}", kind="malformed")
-        parsed = parse_buckets(body["data"])
-        if window is not None:
-            for record in parsed:
-                bounds.check_record(record, *window)
-        records.extend(parsed)
-        # Both vendors' docs: stop on has_more=false *or* an empty cursor.
-        has_more = has_more and bool(cursor)
-        if on_page is not None:
-            on_page(pages_done, has_more)
-        if not has_more:
-            return records
-    raise ConnectorError(
-        f"GET {path} still had more pages after {max_pages}; stopped", kind="page_cap"
-    )
-
-
-def _relay(
-    on_page: OnPage | None, offset: int, last: bool, seen: list[int], pages: int, has_more: bool
-) -> None:
-    seen[0] = pages
-    if on_page is not None:
-        on_page(offset + pages, has_more or not last)
-
-
-def fetch_windows(
-    fetch: Callable[[date, date, OnPage], list[T]],
-    windows: Sequence[tuple[date, date]],
-    on_page: OnPage | None = None,
-) -> list[T]:
-    """Run fetch(sub_start, sub_end, on_page) over sub-windows in turn, counting pages across
-    them, so on_page(pages_done, has_more) sees one call; has_more stays true until the end."""
-    records: list[T] = []
-    done = 0
-    for i, (sub_start, sub_end) in enumerate(windows):
-        seen = [0]
-        last = i == len(windows) - 1
-        records.extend(fetch(sub_start, sub_end, partial(_relay, on_page, done, last, seen)))
-        done += seen[0]
-    return records
-
-
-def fetch_whole_window(
-    fetch: Callable[..., list[T]],
-    client: httpx.Client,
-    key: str,
-    start: date,
-    end: date,
-    max_days: int,
-    *,
-    on_page: OnPage | None = None,
-    **options: Any,
-) -> list[T]:
-    """Run a vendor's one-sub-window fetch over [start, end), sub-window after sub-window."""
-    check_window(start, end)
-    return fetch_windows(
-        lambda s, e, progress: fetch(client, key, s, e, on_page=progress, **options),
-        split_window(start, end, max_days),
-        on_page,
-    )
-
-
-def check_window(start: date, end: date) -> int:
-    """Check a [start, end) window of whole UTC days and return its length in days."""
-    if isinstance(start, datetime) or isinstance(end, datetime):
-        raise TypeError("windows are whole UTC days: pass dates, not datetimes")
-    if end <= start:
-        raise ValueError(f"empty window: {start} .. {end}")
-    return (end - start).days
-
-
-def page_cap(start: date, end: date, buckets_per_page: int) -> int:
-    """Pages a daily window should take, plus one for a trailing empty page."""
-    return math.ceil(check_window(start, end) / buckets_per_page) + 1
-
-
-def split_window(start: date, end: date, max_days: int = 31) -> list[tuple[date, date]]:
-    """Split [start, end) into consecutive sub-windows of at most max_days (end exclusive)."""
-    if max_days < 1:
-        raise ValueError("max_days must be at least 1")
-    windows = []
-    while start < end:
-        stop = min(start + timedelta(days=max_days), end)
-        windows.append((start, stop))
-        start = stop
-    return windows
-
-
-def utc_midnight(day: date) -> datetime:
-    """00:00 UTC at the start of day."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)

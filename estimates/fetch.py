@@ -1,5 +1,6 @@
 """Fetching one source's 90-day window: every report and ≤31-day sub-window concurrently.
 
+Which reports a source has, and how they are fetched, is its connector's (connectors.registry).
 No database transaction is open while this runs. Progress (pages per report) is reported through
 a callback from the calling thread, so only that thread touches the database.
 """
@@ -13,20 +14,17 @@ from datetime import date
 import httpx
 from django.conf import settings
 
-from connectors.anthropic import client as anthropic_client
+from connectors import registry
 from connectors.errors import ConnectorError
-from connectors.http import build_client, split_window
+from connectors.http import build_client
+from connectors.interface import Connector
 from connectors.keys import vendor_base_url
-from connectors.models import EstimateSource, Vendor
-from connectors.openai import client as openai_client
+from connectors.models import EstimateSource
+from connectors.paging import split_window
 from connectors.records import CostRecord, UsageRecord
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes at most
-
-CLIENTS = {
-    Vendor.ANTHROPIC: anthropic_client,
-    Vendor.OPENAI: openai_client,
-}
+Progress = Callable[[dict | None], None]
 
 
 @dataclass
@@ -61,30 +59,47 @@ def fetch_window(
     start: date,
     end: date,
     *,
-    on_progress: Callable[[dict | None], None] = lambda progress: None,
+    on_progress: Progress = lambda progress: None,
     max_workers: int = 6,
 ) -> Fetched:
     """Fetch usage and costs for [start, end); raises ConnectorError on the first failure."""
-    module = CLIENTS[source.vendor]
+    connector = registry.get(source.vendor)
+    if not connector.pulled:
+        raise ValueError(f"{connector.name} sources are pushed to us, never fetched")
+    client = build_client(
+        vendor_base_url(source.vendor, is_sandbox=source.is_sandbox),
+        timeout=httpx.Timeout(settings.VENDOR_READ_TIMEOUT_SECONDS, connect=5.0),
+    )
+    try:
+        return fetch_reports(
+            connector, client, key, start, end, on_progress=on_progress, max_workers=max_workers
+        )
+    finally:
+        client.close()
+
+
+def fetch_reports(
+    connector: Connector,
+    client: httpx.Client,
+    key: str,
+    start: date,
+    end: date,
+    *,
+    on_progress: Progress = lambda progress: None,
+    max_workers: int = 6,
+) -> Fetched:
+    """Run every report of a pulled connector over [start, end), sub-windows concurrently."""
     jobs = [
-        ("usage", module.fetch_usage, s, e)
-        for s, e in split_window(start, end, module.USAGE_MAX_DAYS)
-    ]
-    jobs += [
-        ("costs", module.fetch_costs, s, e)
-        for s, e in split_window(start, end, module.COSTS_MAX_DAYS)
+        (name, report.fetch, s, e)
+        for name, report in connector.reports().items()
+        for s, e in split_window(start, end, report.max_days)
     ]
     progress = _Progress(
-        {report: sum(1 for j in jobs if j[0] == report) for report in ("usage", "costs")}
+        {name: sum(1 for j in jobs if j[0] == name) for name in connector.reports()}
     )
     on_progress(progress.snapshot())
     result = Fetched()
-    base_url = vendor_base_url(source.vendor, is_sandbox=source.is_sandbox)
-    client = build_client(
-        base_url,
-        timeout=httpx.Timeout(settings.VENDOR_READ_TIMEOUT_SECONDS, connect=5.0),
-    )
-    pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"sample-{source.vendor}")
+    pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"sample-{connector.id}")
     failed = True
     try:
         futures = {
@@ -113,8 +128,7 @@ def fetch_window(
     finally:
         # On failure don't wait for the other sub-windows: the sample has failed already.
         pool.shutdown(wait=not failed, cancel_futures=True)
-        client.close()
     return result
 
 
-__all__ = ["ConnectorError", "Fetched", "fetch_window"]
+__all__ = ["ConnectorError", "Fetched", "fetch_reports", "fetch_window"]

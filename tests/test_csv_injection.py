@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from estimates.models import Projection
-from tests.billing.helpers import make_source
 from tests.billing.test_calibration import read_csv, sampled_account
+from tests.factories import EstimateSourceFactory
 from tokenoffset.accounts.spreadsheets import spreadsheet_cell
 from tokenoffset.dashboard.lifecycle import account_export_csv_zip
 
@@ -43,7 +43,7 @@ def test_it_neutralises_formulas_in_the_account_export_but_keeps_negative_number
 
 
 def test_it_neutralises_a_formula_label_in_the_downloaded_export(owner_client, account):
-    source = make_source(account, label="@cmd")
+    source = EstimateSourceFactory(account=account, label="@cmd")
     response = owner_client.get(f"/account/{account.public_id}/export.zip")
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     rows = list(csv.DictReader(io.StringIO(archive.read("sources.csv").decode())))

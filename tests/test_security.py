@@ -30,7 +30,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 from django.utils.module_loading import import_string
 
-from billing import stripe_client
 from billing.models import OffsetChange
 from billing.services import offset_choose_band
 from conftest import PASSWORD
@@ -40,8 +39,9 @@ from connectors.services import VALIDATION_ATTEMPTS
 from tokenoffset.accounts.models import Invitation, Membership, User, invitation_token_hash
 from tokenoffset.celery import app as celery_app
 
-from .billing.helpers import STRIPE_API, WEBHOOK_SECRET, event, make_source, post_event
-from .billing.helpers import stripe_subscription as stripe_subscription_object
+from .factories import EstimateSourceFactory
+from .stripe_fixtures import event, post_event
+from .stripe_fixtures import stripe_subscription as stripe_subscription_object
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +100,7 @@ def tenant_routes() -> list[Route]:
 @pytest.fixture
 def tenant_a(account, owner, member) -> dict:
     """One object of each kind a URL can name, all belonging to account A."""
-    source = make_source(account)
+    source = EstimateSourceFactory(account=account)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         account=account, email="dana@example.org", token_hash=invitation_token_hash(token)
@@ -379,7 +379,8 @@ def test_an_admin_key_appears_nowhere_after_add_sample_and_remove(
 
 
 def test_the_stripe_secret_key_appears_nowhere_after_checkout(
-    settings,
+    stripe_settings,
+    stripe_api,
     client,
     owner_client,
     account,
@@ -389,61 +390,53 @@ def test_the_stripe_secret_key_appears_nowhere_after_checkout(
     django_capture_on_commit_callbacks,
 ):
     stripe_key = f"sk_test_CANARY{secrets.token_hex(16)}"
-    settings.STRIPE_SECRET_KEY = stripe_key
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_PRODUCT_ID = "prod_test"
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    settings.SITE_URL = "https://tokenoffset.test"
-    stripe_client._product_id_cache.clear()
+    stripe_settings.STRIPE_SECRET_KEY = stripe_key
     web = Responses(owner_client)
     subscription = stripe_subscription_object(
         sub_id="sub_new", customer="cus_new", item_id="si_new", amount=295
     )
 
-    with respx.mock(base_url=STRIPE_API, assert_all_called=False) as stripe_api:
-        customers = stripe_api.post("/v1/customers").respond(
-            200, json={"id": "cus_new", "object": "customer"}
-        )
-        stripe_api.post("/v1/checkout/sessions").respond(
-            200,
-            json={
-                "id": "cs_1",
-                "object": "checkout.session",
-                "url": "https://checkout.stripe.com/c/1",
-            },
-        )
-        stripe_api.get("/v1/subscriptions/sub_new").respond(200, json=subscription)
-        # The first price update fails: the retry goes through a Celery task.
-        update = stripe_api.post("/v1/subscriptions/sub_new")
-        update.side_effect = [
-            respx.MockResponse(500, json={"error": {"message": "boom"}}),
-            respx.MockResponse(200, json=subscription),
-        ]
-        stripe_api.post("/v1/billing_portal/sessions").respond(
-            200,
-            json={
-                "id": "bps_1",
-                "object": "billing_portal.session",
-                "url": "https://billing.stripe.com/p/1",
-            },
-        )
+    customers = stripe_api.post("/v1/customers").respond(
+        200, json={"id": "cus_new", "object": "customer"}
+    )
+    stripe_api.post("/v1/checkout/sessions").respond(
+        200,
+        json={
+            "id": "cs_1",
+            "object": "checkout.session",
+            "url": "https://checkout.stripe.com/c/1",
+        },
+    )
+    stripe_api.get("/v1/subscriptions/sub_new").respond(200, json=subscription)
+    # The first price update fails: the retry goes through a Celery task.
+    update = stripe_api.post("/v1/subscriptions/sub_new")
+    update.side_effect = [
+        respx.MockResponse(500, json={"error": {"message": "boom"}}),
+        respx.MockResponse(200, json=subscription),
+    ]
+    stripe_api.post("/v1/billing_portal/sessions").respond(
+        200,
+        json={
+            "id": "bps_1",
+            "object": "billing_portal.session",
+            "url": "https://billing.stripe.com/p/1",
+        },
+    )
 
-        web.post("/billing/band/", {"band": "agentic", "expected_price_cents": "295"})
-        response = web.post("/billing/subscribe/")
-        assert response.status_code == 302 and response.url.startswith("https://checkout.stripe")
-        evt = event("customer.subscription.updated", subscription)
-        assert post_event(client, evt).status_code == 200
-        web.get("/billing/")
-        with django_capture_on_commit_callbacks(execute=True):
-            web.post("/billing/band/", {"band": "extreme", "expected_price_cents": "3274"})
-        assert [name for name, *_ in celery_payloads] == [
-            "billing.tasks.subscription_price_sync_task"
-        ]
-        run_tasks(celery_payloads)
-        web.post("/billing/manage/")
-        web.get("/billing/")
-        for change in OffsetChange.objects.filter(account=account):
-            web.get(reverse("billing:change_detail", args=[change.public_id]))
+    web.post("/billing/band/", {"band": "agentic", "expected_price_cents": "295"})
+    response = web.post("/billing/subscribe/")
+    assert response.status_code == 302 and response.url.startswith("https://checkout.stripe")
+    evt = event("customer.subscription.updated", subscription)
+    assert post_event(client, evt).status_code == 200
+    web.get("/billing/")
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post("/billing/band/", {"band": "extreme", "expected_price_cents": "3274"})
+    assert [name for name, *_ in celery_payloads] == ["billing.tasks.subscription_price_sync_task"]
+    run_tasks(celery_payloads)
+    web.post("/billing/manage/")
+    web.get("/billing/")
+    for change in OffsetChange.objects.filter(account=account):
+        web.get(reverse("billing:change_detail", args=[change.public_id]))
 
     assert customers.call_count == 1 and update.call_count == 2
     sent = [call.request.headers.get("authorization", "") for call in stripe_api.calls]
@@ -580,9 +573,8 @@ def test_failed_logins_are_rate_limited(client, owner):
         response = client.post(reverse("account_login"), {"login": owner.email, "password": "x"})
         assert response.status_code == 200
     response = client.post(reverse("account_login"), {"login": owner.email, "password": PASSWORD})
-    assert response.status_code == 429 or "Too many failed login attempts" in (
-        response.content.decode()
-    )
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert client.get("/").status_code == 302
 

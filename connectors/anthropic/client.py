@@ -11,29 +11,20 @@ from typing import Any
 
 import httpx
 
-from connectors import records as r
-from connectors.errors import ConnectorError
-from connectors.http import (
-    MAX_ATTEMPTS,
-    OnPage,
-    Sleep,
-    fetch_pages,
-    fetch_whole_window,
-    get_json,
-    page_cap,
-    split_window,
-    utc_midnight,
-)
+from connectors.anthropic import schema
+from connectors.http import MAX_ATTEMPTS, Sleep, get_json
+from connectors.paging import OnPage, fetch_pages, page_cap, split_window, utc_midnight
 from connectors.records import CostRecord, Organization, UsageRecord
+from connectors.schema import convert, text
 
 __all__ = [
     "COSTS_MAX_DAYS",
     "USAGE_MAX_DAYS",
     "fetch_costs",
-    "fetch_costs_all",
     "fetch_usage",
-    "fetch_usage_all",
     "get_organization",
+    "parse_cost_buckets",
+    "parse_usage_buckets",
     "split_window",
     "validate_key",
 ]
@@ -67,83 +58,31 @@ def _window_params(start: date, end: date) -> list[tuple[str, str]]:
     return [("starting_at", _rfc3339(start)), ("ending_at", _rfc3339(end))]
 
 
-def _bucket_day(bucket: dict[str, Any]) -> date:
-    value = bucket.get("starting_at")
-    try:
-        when = datetime.fromisoformat(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise r.malformed(f"bad bucket starting_at: {value!r}") from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    try:
-        return when.astimezone(UTC).date()
-    except OverflowError as exc:  # year 9999 with a negative offset
-        raise r.malformed(f"bad bucket starting_at: {value!r}") from exc
-
-
 # Reference: https://platform.claude.com/docs/en/api/admin/organizations/me
 def get_organization(
     client: httpx.Client, key: str, *, max_attempts: int = MAX_ATTEMPTS, sleep: Sleep | None = None
 ) -> Organization:
     """Return the organisation the key belongs to (GET /v1/organizations/me)."""
     body = get_json(
-        client, ME_PATH, headers=_headers(key), secret=key, max_attempts=max_attempts, sleep=sleep
+        client,
+        ME_PATH,
+        headers=_headers(key),
+        secret=key,
+        schema=schema.Organization,
+        max_attempts=max_attempts,
+        sleep=sleep,
     )
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        raise r.malformed(f"Unexpected body from GET {ME_PATH}")
-    return Organization(id=body["id"], name=r.text(body.get("name")))
-
-
-def _usage_row(day: date, row: dict[str, Any]) -> UsageRecord:
-    # No flat cache_creation_input_tokens in this report: writes are split by cache TTL.
-    creation = row.get("cache_creation") or {}
-    if not isinstance(creation, dict):
-        raise r.malformed(f"bad cache_creation: {creation!r}")
-    write_5m = r.count(creation, "ephemeral_5m_input_tokens")
-    write_1h = r.count(creation, "ephemeral_1h_input_tokens")
-    return UsageRecord(
-        day=day,
-        model=r.text(row.get("model")),
-        service_tier=r.text(row.get("service_tier")),
-        context_window=r.text(row.get("context_window")),
-        batch=r.BLANK,
-        uncached_input=r.count(row, "uncached_input_tokens", required=True),
-        cache_read=r.count(row, "cache_read_input_tokens", required=True),
-        cache_write=write_5m + write_1h,
-        cache_write_1h=write_1h,
-        output=r.count(row, "output_tokens", required=True),
-        requests=None,
-    )
+    return Organization(id=body.id, name=text(body.name))
 
 
 def parse_usage_buckets(data: list[Any]) -> list[UsageRecord]:
-    """Usage records from a usage report page's `data` (empty buckets give none)."""
-    return [
-        _usage_row(_bucket_day(bucket), row)
-        for bucket, results in r.buckets(data)
-        for row in results
-    ]
-
-
-def _cost_row(day: date, row: dict[str, Any]) -> CostRecord:
-    # `amount` is a decimal string in CENTS, possibly with fractional cents: "123.45" = $1.2345.
-    cents = r.decimal(row.get("amount"), "cost amount")
-    return CostRecord(
-        day=day,
-        description=r.text(row.get("description")),
-        dimensions=r.dimensions(row, {"amount", "currency", "description"}),
-        amount_usd=cents.scaleb(-2),
-        currency=r.text(row.get("currency")).upper() or "USD",  # documented as always USD
-    )
+    """Usage records from a usage report page's already-decoded `data`."""
+    return schema.usage_records(convert(data, list[schema.UsageBucket]))
 
 
 def parse_cost_buckets(data: list[Any]) -> list[CostRecord]:
-    """Cost records from a cost report page's `data` (empty buckets give none)."""
-    return [
-        _cost_row(_bucket_day(bucket), row)
-        for bucket, results in r.buckets(data)
-        for row in results
-    ]
+    """Cost records from a cost report page's already-decoded `data`."""
+    return schema.cost_records(convert(data, list[schema.CostBucket]))
 
 
 # Reference: https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages
@@ -170,7 +109,8 @@ def fetch_usage(
         params=params,
         headers=_headers(key),
         secret=key,
-        parse_buckets=parse_usage_buckets,
+        bucket=schema.UsageBucket,
+        to_records=schema.usage_records,
         max_pages=page_cap(start, end, BUCKETS_PER_PAGE),
         window=(start, end),
         on_page=on_page,
@@ -204,27 +144,14 @@ def fetch_costs(
         params=params,
         headers=_headers(key),
         secret=key,
-        parse_buckets=parse_cost_buckets,
+        bucket=schema.CostBucket,
+        to_records=schema.cost_records,
         max_pages=page_cap(start, end, BUCKETS_PER_PAGE),
         window=(start, end),
         on_page=on_page,
         max_attempts=max_attempts,
         sleep=sleep,
     )
-
-
-def fetch_usage_all(
-    client: httpx.Client, key: str, start: date, end: date, **options: Any
-) -> list[UsageRecord]:
-    """Fetch usage for a whole window, one ≤31-day sub-window after another."""
-    return fetch_whole_window(fetch_usage, client, key, start, end, USAGE_MAX_DAYS, **options)
-
-
-def fetch_costs_all(
-    client: httpx.Client, key: str, start: date, end: date, **options: Any
-) -> list[CostRecord]:
-    """Fetch costs for a whole window, one ≤31-day sub-window after another."""
-    return fetch_whole_window(fetch_costs, client, key, start, end, COSTS_MAX_DAYS, **options)
 
 
 def validate_key(client: httpx.Client, key: str, *, today: date | None = None) -> Organization:
@@ -239,9 +166,13 @@ def validate_key(client: httpx.Client, key: str, *, today: date | None = None) -
         ("limit", "1"),
     ]
     # Reference: https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages
-    body = get_json(
-        client, USAGE_PATH, params=params, headers=_headers(key), secret=key, max_attempts=1
+    get_json(
+        client,
+        USAGE_PATH,
+        params=params,
+        headers=_headers(key),
+        secret=key,
+        schema=schema.Probe,
+        max_attempts=1,
     )
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise ConnectorError(f"Unexpected body from GET {USAGE_PATH}", kind="malformed")
     return org

@@ -11,29 +11,20 @@ from typing import Any
 
 import httpx
 
-from connectors import records as r
 from connectors.errors import ConnectorError
-from connectors.http import (
-    MAX_ATTEMPTS,
-    OnPage,
-    Params,
-    Sleep,
-    fetch_pages,
-    fetch_whole_window,
-    get_json,
-    page_cap,
-    split_window,
-    utc_midnight,
-)
+from connectors.http import MAX_ATTEMPTS, Params, Sleep, get_json
+from connectors.openai import schema
+from connectors.paging import OnPage, fetch_pages, page_cap, split_window, utc_midnight
 from connectors.records import CostRecord, UsageRecord
+from connectors.schema import convert
 
 __all__ = [
     "COSTS_MAX_DAYS",
     "USAGE_MAX_DAYS",
     "fetch_costs",
-    "fetch_costs_all",
     "fetch_usage",
-    "fetch_usage_all",
+    "parse_cost_buckets",
+    "parse_usage_buckets",
     "split_window",
     "validate_key",
 ]
@@ -83,71 +74,14 @@ def _scope_error(error: ConnectorError) -> ConnectorError:
     return error
 
 
-def _bucket_day(bucket: dict[str, Any]) -> date:
-    value = bucket.get("start_time")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise r.malformed(f"bad bucket start_time: {value!r}")
-    try:
-        return datetime.fromtimestamp(value, UTC).date()
-    except (OverflowError, OSError, ValueError) as exc:  # beyond the calendar
-        raise r.malformed(f"bad bucket start_time: {value!r}") from exc
-
-
-def _usage_row(day: date, row: dict[str, Any]) -> UsageRecord:
-    # input_tokens INCLUDES cached and cache-write tokens: counting both double-counts.
-    total_input = r.count(row, "input_tokens", required=True)
-    cached = r.count(row, "input_cached_tokens")
-    cache_write = r.count(row, "input_cache_write_tokens")  # newer payloads only
-    uncached = total_input - cached - cache_write
-    if uncached < 0:
-        raise r.malformed(f"input_tokens {total_input} < cached {cached} + write {cache_write}")
-    return UsageRecord(
-        day=day,
-        model=r.text(row.get("model")),
-        service_tier=r.text(row.get("service_tier")),
-        context_window=r.BLANK,
-        batch=r.text(row.get("batch")),  # true/false -> "true"/"false", null -> BLANK
-        uncached_input=uncached,
-        cache_read=cached,
-        cache_write=cache_write,
-        cache_write_1h=0,
-        output=r.count(row, "output_tokens", required=True),
-        requests=r.count(row, "num_model_requests", required=True),
-    )
-
-
 def parse_usage_buckets(data: list[Any]) -> list[UsageRecord]:
-    """Usage records from a completions usage page's `data` (empty buckets give none)."""
-    return [
-        _usage_row(_bucket_day(bucket), row)
-        for bucket, results in r.buckets(data)
-        for row in results
-    ]
-
-
-def _cost_row(day: date, row: dict[str, Any]) -> CostRecord:
-    amount = row.get("amount")
-    if not isinstance(amount, dict):
-        raise r.malformed(f"bad cost amount: {amount!r}")
-    # amount.value is in DOLLARS (major units), a JSON number per the OpenAPI definition; some
-    # payloads carry a numeric string. Decimal(str(x)) keeps the printed digits exactly.
-    return CostRecord(
-        day=day,
-        description=r.text(row.get("line_item")),
-        dimensions=r.dimensions(row, {"object", "amount", "line_item"}),
-        amount_usd=r.decimal(amount.get("value"), "amount.value"),
-        # The org's billing currency, lower-case in the payload; blank if OpenAI omits it.
-        currency=r.text(amount.get("currency")).upper(),
-    )
+    """Usage records from a completions usage page's already-decoded `data`."""
+    return schema.usage_records(convert(data, list[schema.UsageBucket]))
 
 
 def parse_cost_buckets(data: list[Any]) -> list[CostRecord]:
-    """Cost records from a costs page's `data` (empty buckets give none)."""
-    return [
-        _cost_row(_bucket_day(bucket), row)
-        for bucket, results in r.buckets(data)
-        for row in results
-    ]
+    """Cost records from a costs page's already-decoded `data`."""
+    return schema.cost_records(convert(data, list[schema.CostBucket]))
 
 
 def _pages(client: httpx.Client, key: str, path: str, params: Params, **kwargs: Any) -> list:
@@ -183,7 +117,8 @@ def fetch_usage(
         key,
         USAGE_PATH,
         params,
-        parse_buckets=parse_usage_buckets,
+        bucket=schema.UsageBucket,
+        to_records=schema.usage_records,
         max_pages=page_cap(start, end, USAGE_BUCKETS_PER_PAGE),
         window=(start, end),
         on_page=on_page,
@@ -215,27 +150,14 @@ def fetch_costs(
         key,
         COSTS_PATH,
         params,
-        parse_buckets=parse_cost_buckets,
+        bucket=schema.CostBucket,
+        to_records=schema.cost_records,
         max_pages=page_cap(start, end, COSTS_BUCKETS_PER_PAGE),
         window=(start, end),
         on_page=on_page,
         max_attempts=max_attempts,
         sleep=sleep,
     )
-
-
-def fetch_usage_all(
-    client: httpx.Client, key: str, start: date, end: date, **options: Any
-) -> list[UsageRecord]:
-    """Fetch usage for a whole window, one ≤31-day sub-window after another."""
-    return fetch_whole_window(fetch_usage, client, key, start, end, USAGE_MAX_DAYS, **options)
-
-
-def fetch_costs_all(
-    client: httpx.Client, key: str, start: date, end: date, **options: Any
-) -> list[CostRecord]:
-    """Fetch costs for a whole window, one ≤180-day sub-window after another."""
-    return fetch_whole_window(fetch_costs, client, key, start, end, COSTS_MAX_DAYS, **options)
 
 
 def validate_key(client: httpx.Client, key: str, *, today: date | None = None) -> None:
@@ -249,6 +171,4 @@ def validate_key(client: httpx.Client, key: str, *, today: date | None = None) -
         ("limit", "1"),
     ]
     # Reference: https://developers.openai.com/api/docs/api-reference/usage
-    body = _get_json(client, USAGE_PATH, key, params=params, max_attempts=1)
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise ConnectorError(f"Unexpected body from GET {USAGE_PATH}", kind="malformed")
+    _get_json(client, USAGE_PATH, key, params=params, schema=schema.Probe, max_attempts=1)

@@ -1,27 +1,23 @@
 """The admin: staff read tenants, superusers act through the product's own services."""
 
 import pytest
-import respx
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from billing import stripe_client
-from billing.models import StripeCleanup, Subscription
-from conftest import PASSWORD, make_user
+from billing.models import StripeCleanup
+from conftest import PASSWORD
 from connectors.models import EstimateSource, KeyEvent
-from tests.accounts.test_lifecycle import customer_closing_routes
-from tests.billing.helpers import STRIPE_API, make_source
+from tests.factories import EstimateSourceFactory, UserFactory
+from tests.stripe_fixtures import customer_closing_routes
 from tokenoffset.accounts.models import Account, Membership, Role, User
 
 
 @pytest.fixture
 def staff(db):
     """Staff with every permission on accounts and sources, but not a superuser."""
-    user = make_user("staff@example.org")
-    user.is_staff = True
-    user.save()
+    user = UserFactory(email="staff@example.org", is_staff=True)
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label__in=["accounts", "connectors"])
     )
@@ -139,10 +135,7 @@ def test_it_does_not_let_staff_change_themselves_or_other_staff(staff_client, st
     staff.refresh_from_db()
     assert not staff.is_superuser
     url = reverse("admin:auth_user_password_change", args=[staff.pk])
-    assert staff_client.post(url, {"password1": "x" * 20, "password2": "x" * 20}).status_code in (
-        403,
-        404,
-    )
+    assert staff_client.post(url, {"password1": "x" * 20, "password2": "x" * 20}).status_code == 403
 
 
 def test_a_superuser_can_still_grant_staff_rights(superuser_client, owner):
@@ -183,28 +176,6 @@ def test_a_signed_in_non_staff_user_gets_a_refusal_not_a_loop(owner_client):
     assert owner_client.get("/admin/login/?next=/admin/").status_code == 403
 
 
-@pytest.fixture
-def stripe_api(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_not_a_real_key"
-    settings.STRIPE_PRODUCT_ID = "prod_test"
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    stripe_client._product_id_cache.clear()
-    with respx.mock(base_url=STRIPE_API, assert_all_called=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def subscribed(account):
-    return Subscription.objects.create(
-        account=account,
-        stripe_customer_id="cus_1",
-        stripe_subscription_id="sub_1",
-        stripe_item_id="si_1",
-        status="active",
-        unit_amount_cents=199,
-    )
-
-
 def account_delete_url(account):
     return reverse("admin:accounts_account_delete", args=[account.pk])
 
@@ -213,7 +184,7 @@ def test_deleting_an_account_in_the_admin_is_the_products_deletion(
     stripe_api, superuser_client, account, owner, subscribed, django_capture_on_commit_callbacks
 ):
     sessions, delete = customer_closing_routes(stripe_api)
-    source = make_source(account)
+    source = EstimateSourceFactory(account=account)
     with django_capture_on_commit_callbacks(execute=True):
         response = superuser_client.post(account_delete_url(account), {"post": "yes"})
     assert response.status_code == 302
@@ -237,7 +208,7 @@ def test_when_stripe_is_down_an_admin_deletion_still_deletes_and_the_cleanup_wai
 
 
 def test_staff_cannot_delete_accounts_or_sources(staff_client, account, owner):
-    source = make_source(account)
+    source = EstimateSourceFactory(account=account)
     assert staff_client.post(account_delete_url(account), {"post": "yes"}).status_code == 403
     url = reverse("admin:connectors_estimatesource_delete", args=[source.pk])
     assert staff_client.post(url, {"post": "yes"}).status_code == 403
@@ -253,7 +224,7 @@ def test_the_account_list_offers_no_bulk_delete(superuser_client, account):
 def test_removing_a_source_in_the_admin_is_the_products_removal(
     superuser_client, superuser, account, owner
 ):
-    source = make_source(account)
+    source = EstimateSourceFactory(account=account)
     url = reverse("admin:connectors_estimatesource_delete", args=[source.pk])
     assert superuser_client.post(url, {"post": "yes"}).status_code == 302
     assert not EstimateSource.objects.filter(pk=source.pk).exists()
@@ -265,7 +236,7 @@ def test_removing_a_source_in_the_admin_is_the_products_removal(
 def test_removing_sources_in_bulk_in_the_admin_records_each_removal(
     superuser_client, account, owner
 ):
-    sources = [make_source(account), make_source(account)]
+    sources = [EstimateSourceFactory(account=account), EstimateSourceFactory(account=account)]
     response = superuser_client.post(
         reverse("admin:connectors_estimatesource_changelist"),
         {"action": "delete_selected", "_selected_action": [s.pk for s in sources], "post": "yes"},

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import make_user
+from tests.factories import account_owned_by
 from tokenoffset.accounts.models import Account, Invitation, Membership, Role
 from tokenoffset.accounts.services import INVITATIONS_PER_DAY
 
@@ -121,12 +122,10 @@ def test_it_limits_invitations_per_account(owner_client, account):
 def test_it_limits_invitations_per_sender_across_their_free_accounts(owner_client, owner):
     for n in range(INVITATIONS_PER_DAY):
         if n % 5 == 0:  # a fresh account every five invitations
-            spare = Account.objects.create(name=f"Spare {n}")
-            Membership.objects.create(account=spare, user=owner, role=Role.OWNER)
+            spare = account_owned_by(owner, name=f"Spare {n}")
             owner_client.post(reverse("accounts:switch", args=[spare.public_id]))
         invite(owner_client, f"person{n}@example.org")
-    spare = Account.objects.create(name="Spare last")
-    Membership.objects.create(account=spare, user=owner, role=Role.OWNER)
+    spare = account_owned_by(owner, name="Spare last")
     owner_client.post(reverse("accounts:switch", args=[spare.public_id]))
     response = invite(owner_client, "one-more@example.org")
     assert "Too many invitations sent by you today" in response.content.decode()

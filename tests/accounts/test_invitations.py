@@ -4,6 +4,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
+from tests.factories import MembershipFactory
 from tokenoffset.accounts.models import Account, Invitation, Membership, Role
 
 
@@ -103,7 +104,7 @@ def test_owner_cannot_be_removed(owner_client, owner):
 
 def test_switching_accounts_changes_what_every_page_shows(client, owner, account, other_owner):
     other_account = Account.objects.get(memberships__user=other_owner)
-    Membership.objects.create(account=other_account, user=owner, role=Role.MEMBER)
+    MembershipFactory(account=other_account, user=owner, role=Role.MEMBER)
     client.force_login(owner)
 
     for name in ("dashboard:home", "accounts:settings"):

@@ -3,23 +3,27 @@
 import base64
 import io
 import json
-import uuid
 import zipfile
 from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
-import respx
 from django.core import mail
 
 from billing import stripe_client
 from billing.models import Offset, OffsetChange, StripeCleanup, Subscription
 from billing.services import offset_choose_band, offset_set_custom
-from connectors import crypto
 from connectors.models import EstimateSource, KeyEvent, KeyEventKind
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
-from tests.billing.helpers import STRIPE_API, customer_closing_routes, make_projection
+from tests.factories import (
+    DailyUsageFactory,
+    EstimateSourceFactory,
+    MembershipFactory,
+    ProjectionFactory,
+    SubscriptionFactory,
+)
+from tests.stripe_fixtures import customer_closing_routes
 from tokenoffset.accounts.models import Account, Invitation, Membership, Role, User
 from tokenoffset.dashboard.lifecycle import account_export
 
@@ -27,20 +31,12 @@ SECRET_KEY = "sk-ant-admin01-" + "S3cr3tV4lue" * 6 + "-wxyz"
 
 
 def make_keyed_source(account, *, label="Acme org", key=SECRET_KEY) -> EstimateSource:
-    """A source stored as the add flow stores it: a real ciphertext of a real-looking key."""
-    public_id = uuid.uuid4()
-    source = EstimateSource.objects.create(
-        account=account,
-        public_id=public_id,
-        vendor="anthropic",
-        label=label,
-        key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
-        key_hint=key[-4:],
-    )
+    """A source stored as the add flow stores it, with the key event the add flow records."""
+    source = EstimateSourceFactory(account=account, label=label, key=key)
     KeyEvent.objects.create(
         account=account,
         source=source,
-        source_public_id=public_id,
+        source_public_id=source.public_id,
         source_label=label,
         vendor="anthropic",
         key_hint=key[-4:],
@@ -50,17 +46,7 @@ def make_keyed_source(account, *, label="Acme org", key=SECRET_KEY) -> EstimateS
 
 
 def add_daily_rows(source, *, model="claude-sonnet-4-5", day=date(2025, 3, 1)):
-    DailyUsage.objects.create(
-        account=source.account,
-        source=source,
-        date=day,
-        model=model,
-        service_tier="standard",
-        context_window="0-200k",
-        batch="",
-        uncached_input=1200,
-        output=340,
-    )
+    DailyUsageFactory(source=source, date=day, model=model, uncached_input=1200, output=340)
     DailyCost.objects.create(
         account=source.account,
         source=source,
@@ -77,7 +63,7 @@ def filled(account, owner):
     """Alice's account with a source, daily rows, a projection, an offset and its history."""
     source = make_keyed_source(account)
     add_daily_rows(source)
-    make_projection(source)
+    ProjectionFactory(source=source)
     offset_set_custom(account=account, user=owner, amount_cents=500)
     offset_choose_band(account=account, user=owner, band_slug="worker", expected_price_cents=199)
     return source
@@ -87,7 +73,7 @@ def filled(account, owner):
 def bobs_data(other_account, other_owner):
     source = make_keyed_source(other_account, label="Bob secret org", key=SECRET_KEY[:-4] + "bobk")
     add_daily_rows(source, model="bob-private-model")
-    make_projection(source)
+    ProjectionFactory(source=source)
     offset_set_custom(account=other_account, user=other_owner, amount_cents=777)
     return source
 
@@ -260,7 +246,7 @@ def test_deleting_erases_the_account_and_its_data_but_keeps_the_people(
 
 
 def test_an_owner_with_another_account_lands_in_it(owner_client, account, owner, other_account):
-    Membership.objects.create(account=other_account, user=owner, role=Role.MEMBER)
+    MembershipFactory(account=other_account, user=owner, role=Role.MEMBER)
 
     response = owner_client.post(delete_url(account), {"name": "Alice Labs"}, follow=True)
 
@@ -271,28 +257,6 @@ def test_an_owner_with_another_account_lands_in_it(owner_client, account, owner,
 
 
 # --- Delete with Stripe -------------------------------------------------------------------
-
-
-@pytest.fixture
-def stripe_api(settings):
-    settings.STRIPE_SECRET_KEY = "sk_test_not_a_real_key"
-    settings.STRIPE_PRODUCT_ID = "prod_test"
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    stripe_client._product_id_cache.clear()
-    with respx.mock(base_url=STRIPE_API, assert_all_called=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def subscribed(account):
-    return Subscription.objects.create(
-        account=account,
-        stripe_customer_id="cus_1",
-        stripe_subscription_id="sub_1",
-        stripe_item_id="si_1",
-        status="active",
-        unit_amount_cents=199,
-    )
 
 
 def test_deleting_deletes_the_stripe_customer_which_cancels_its_subscriptions(
@@ -329,10 +293,7 @@ def test_when_stripe_is_down_the_account_is_still_deleted_and_the_cleanup_waits(
 def test_an_ended_subscription_is_not_cancelled_again(
     stripe_api, owner_client, account, django_capture_on_commit_callbacks
 ):
-    Subscription.objects.create(
-        account=account, stripe_customer_id="cus_1", stripe_subscription_id="sub_1",
-        status="canceled",
-    )  # fmt: skip
+    SubscriptionFactory(account=account, stripe_subscription_id="sub_1", status="canceled")
     _, delete = customer_closing_routes(stripe_api)
 
     with django_capture_on_commit_callbacks(execute=True):

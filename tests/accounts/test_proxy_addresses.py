@@ -5,12 +5,12 @@ import respx
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from conftest import PASSWORD, make_user
+from conftest import PASSWORD
 from connectors.models import EstimateSource
 from connectors.services import VALIDATION_ATTEMPTS, VALIDATION_ATTEMPTS_PER_CLIENT
 from tests.dashboard.test_sources import ADMIN_KEY, ANTHROPIC
+from tests.factories import AccountFactory, account_owned_by, owner_of
 from tokenoffset.accounts.client_address import client_address, client_bucket
-from tokenoffset.accounts.models import Account, Membership, Role
 
 PROXY = "10.0.0.2"
 ATTACKER = "198.51.100.66"
@@ -90,9 +90,8 @@ def test_it_still_limits_an_attacker_who_spoofs_forwarded_entries(behind_one_pro
     for n in range(5):
         login(attacker, f"nobody{n}@example.org", "guess", **via_proxy(ATTACKER, f"10.9.9.{n}"))
     response = login(attacker, owner.email, PASSWORD, **via_proxy(ATTACKER, "10.9.9.99"))
-    assert response.status_code == 429 or "Too many failed login attempts" in (
-        response.content.decode()
-    )
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in attacker.session
 
 
@@ -129,9 +128,7 @@ def add_key(client, **meta):
 
 
 def fresh_owner_client(n: int) -> Client:
-    account = Account.objects.create(name=f"Throwaway {n}")
-    user = make_user(f"throwaway{n}@example.org")
-    Membership.objects.create(account=account, user=user, role=Role.OWNER)
+    user = owner_of(AccountFactory(name=f"Throwaway {n}"), email=f"throwaway{n}@example.org")
     client = Client()
     client.force_login(user)
     return client
@@ -157,12 +154,10 @@ def test_it_limits_key_checks_per_user_across_their_accounts(
 ):
     route = rejecting(vendor)
     for n in range(VALIDATION_ATTEMPTS):
-        account = Account.objects.create(name=f"Spare {n}")
-        Membership.objects.create(account=account, user=owner, role=Role.OWNER)
+        account = account_owned_by(owner, name=f"Spare {n}")
         owner_client.post(reverse("accounts:switch", args=[account.public_id]))
         add_key(owner_client, **via_proxy(f"192.0.2.{n}"))
-    spare = Account.objects.create(name="Spare last")
-    Membership.objects.create(account=spare, user=owner, role=Role.OWNER)
+    spare = account_owned_by(owner, name="Spare last")
     owner_client.post(reverse("accounts:switch", args=[spare.public_id]))
     response = add_key(owner_client, **via_proxy("192.0.2.250"))
     assert "Too many key checks for your login" in response.content.decode()

@@ -5,16 +5,13 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from tokenoffset.accounts.models import Invitation, Membership, Role
+from tests.factories import MembershipFactory
+from tokenoffset.accounts.models import Invitation, Membership
 
 
 @pytest.fixture
 def foreign_ids(other_account, other_owner):
-    bystander = Membership.objects.create(
-        account=other_account,
-        user=type(other_owner).objects.create_user("erin@example.org", "pw-erin-123456"),
-        role=Role.MEMBER,
-    )
+    bystander = MembershipFactory(account=other_account, user__email="erin@example.org")
     invitation = Invitation.objects.create(
         account=other_account, email="frank@example.org", token_hash="t" * 64
     )

@@ -9,12 +9,13 @@ import time_machine
 from django.utils import timezone
 
 from billing.models import StripeCheckout, StripeCleanup, StripeEvent, Subscription
-from billing.services import offset_set_custom, subscription_checkout_start
+from billing.services import offset_set_custom
+from billing.subscriptions import subscription_checkout_start
 from billing.tasks import stripe_cleanups_retry_task
+from tests.factories import SubscriptionFactory
+from tests.stripe_fixtures import checkout_session, event, invoice, post_event, stripe_subscription
 from tokenoffset.accounts.models import Account
 from tokenoffset.dashboard.lifecycle import account_delete
-
-from .helpers import event, invoice, post_event, stripe_subscription
 
 EMAIL = "alice@example.org"
 
@@ -39,7 +40,7 @@ def stripe_error(message="Stripe is down"):
 @pytest.fixture
 def pending_checkout(account):
     """A customer with a Checkout Session still open: the owner is on Stripe's page."""
-    subscription = Subscription.objects.create(account=account, stripe_customer_id="cus_1")
+    subscription = SubscriptionFactory(account=account)
     StripeCheckout.objects.create(
         account=account, stripe_id="cs_stored", expires_at=timezone.now() + timedelta(hours=20)
     )
@@ -71,7 +72,7 @@ def delete(account, owner, capture):
 
 def test_it_remembers_each_checkout_session_it_creates(stripe_api, account, owner):
     offset_set_custom(account=account, user=owner, amount_cents=500)
-    Subscription.objects.create(account=account, stripe_customer_id="cus_1")
+    SubscriptionFactory(account=account)
     stripe_api.post("/v1/checkout/sessions").respond(
         200,
         json={
@@ -167,15 +168,14 @@ def test_a_customer_stripe_deleted_already_counts_as_done(
 
 
 def checkout_completed(account_public_id, *, subscription="sub_9", customer="cus_1"):
-    return {
-        "id": "cs_listed",
-        "object": "checkout.session",
-        "mode": "subscription",
-        "customer": customer,
-        "subscription": subscription,
-        "customer_details": {"email": EMAIL},
-        "metadata": {"account_id": account_public_id, "offset_change_id": "x"},
-    }
+    session = checkout_session(
+        session_id="cs_listed",
+        customer=customer,
+        subscription=subscription,
+        account_id=account_public_id,
+        offset_change_id="x",
+    )
+    return {**session, "customer_details": {"email": EMAIL}}
 
 
 def test_a_checkout_completed_after_deletion_cancels_its_subscription_and_links_nothing(

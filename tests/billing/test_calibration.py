@@ -6,14 +6,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing.admin import calibration_report, quartiles
+from billing.calibration import aggregates_csv_write, calibration_report
 from billing.selectors import band_offer
 from billing.services import offset_choose_band
 from connectors.models import EstimateSource
-from estimates.models import Projection
-from tokenoffset.accounts.models import Account, Membership, Role, User
-
-from .helpers import make_projection, make_source
+from estimates.calibration import quartiles, sampled_by_account
+from tests.factories import (
+    AccountFactory,
+    EstimateSourceFactory,
+    ProjectionFactory,
+    UserFactory,
+    owner_of,
+)
 
 M = 1_000_000
 NOW = datetime(2025, 5, 15, 12, tzinfo=UTC)  # Q2 2025; the previous quarter is Q1
@@ -21,26 +25,24 @@ NOW = datetime(2025, 5, 15, 12, tzinfo=UTC)  # Q2 2025; the previous quarter is 
 
 def sampled_account(name, band, tokens=None, *, at=NOW, sandbox=False, source=True):
     """An account on ``band`` with one source whose latest projection samples ``tokens``."""
-    account = Account.objects.create(name=name)
-    user = User.objects.create_user(email=f"{name.lower().replace(' ', '.')}@example.org")
-    Membership.objects.create(account=account, user=user, role=Role.OWNER)
+    account = AccountFactory(name=name)
+    user = owner_of(account, email=f"{name.lower().replace(' ', '.')}@example.org")
     price = band_offer(slug=band).price_cents
     offset_choose_band(account=account, user=user, band_slug=band, expected_price_cents=price)
     if source:
-        src = make_source(account, label=f"{name} Org")
-        EstimateSource.objects.filter(pk=src.pk).update(is_sandbox=sandbox)
+        src = EstimateSourceFactory(account=account, label=f"{name} Org", is_sandbox=sandbox)
         if tokens is not None:
             project(src, tokens, at=at)
     return account
 
 
 def project(source, tokens, *, at=NOW):
-    projection = make_projection(source, at=at)
-    Projection.objects.filter(pk=projection.pk).update(
+    return ProjectionFactory(
+        source=source,
+        at=at,
         monthly_tokens={"uncached_input": 0, "cache_read": 0, "cache_write": 0, "output": tokens},
         monthly_tokens_by_class={"anthropic|large": {"output": {"point": tokens}}},
     )
-    return projection
 
 
 def row_for(report, slug):
@@ -51,6 +53,22 @@ def test_quartiles():
     assert quartiles([]) is None
     assert quartiles([7]) == (7, 7, 7)
     assert quartiles([10, 20, 30, 40, 50]) == (20, 30, 40)
+
+
+def test_sampled_usage_is_read_from_estimates_without_any_offset(db):
+    account = AccountFactory(name="No offset yet")
+    source = EstimateSourceFactory(account=account)
+    project(source, 7 * M, at=datetime(2025, 4, 1, tzinfo=UTC))
+    project(source, 9 * M, at=datetime(2025, 5, 1, tzinfo=UTC))  # the latest counts
+    sandbox = EstimateSourceFactory(account=account, label="Sandbox", is_sandbox=True)
+    project(sandbox, 500 * M)
+
+    sampled = sampled_by_account()
+
+    assert list(sampled) == [account.pk]
+    assert sampled[account.pk].tokens == 9 * M
+    assert sampled[account.pk].by_class == {"anthropic|large": 9 * M}
+    assert sampled_by_account(until=datetime(2025, 4, 15, tzinfo=UTC))[account.pk].tokens == 7 * M
 
 
 def test_calibration_counts_accounts_with_a_connected_source_and_their_quartiles(db):
@@ -154,10 +172,24 @@ def test_a_group_of_four_is_suppressed_and_five_is_present(admin_client, db):
     assert any(r["group"] == "band" and r["value"] == "extreme" for r in rows)
 
 
+def test_the_aggregates_csv_is_written_without_a_request(population):
+    out = io.StringIO()
+
+    aggregates_csv_write(out)
+
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["group"], r["value"], r["accounts"]) for r in rows] == [
+        ("all", "all", "9"),
+        ("band", "worker", "5"),
+        ("offset_kind", "band", "9"),
+        ("vendor_model_class", "anthropic|large", "9"),
+    ]
+
+
 def test_staff_pages_need_staff(client, owner_client, db):
     response = owner_client.get("/admin/billing/offset/aggregates.csv")
     assert response.status_code == 302 and response.url.startswith("/admin/login/")
-    staff = User.objects.create_user(email="staff@example.org", is_staff=True)
+    staff = UserFactory(email="staff@example.org", is_staff=True)
     client.force_login(staff)  # staff, but without permission to view billing
     assert client.get("/admin/billing/offset/aggregates.csv").status_code == 403
     assert client.get("/admin/billing/offset/calibration/").status_code == 403

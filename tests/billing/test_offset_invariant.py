@@ -30,20 +30,18 @@ from hypothesis.stateful import (
 )
 
 from billing import selectors, services, webhooks
-from billing.models import Offset, OffsetChange, Subscription
+from billing.models import Offset, OffsetChange
 from connectors.models import EstimateSource
-from tokenoffset.accounts.models import Account, Membership, Role, User
-
-from .helpers import (
-    STRIPE_API,
-    activate_copy,
-    event,
-    invoice,
-    make_projection,
-    make_source,
-    sign,
-    stripe_subscription,
+from tests.factories import (
+    AccountFactory,
+    EstimateSourceFactory,
+    ProjectionFactory,
+    SubscriptionFactory,
+    owner_of,
 )
+from tests.stripe_fixtures import STRIPE_API, event, invoice, sign, stripe_subscription
+
+from .helpers import activate_copy
 
 _serial = itertools.count(1)
 
@@ -65,10 +63,9 @@ class OffsetMachine(RuleBasedStateMachine):
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
         n = next(_serial)
-        self.account = Account.objects.create(name=f"Machine {n}")
-        self.owner = User.objects.create_user(email=f"owner{n}@example.org", password="x")
-        Membership.objects.create(account=self.account, user=self.owner, role=Role.OWNER)
-        Subscription.objects.create(account=self.account, stripe_customer_id=f"cus_m{n}")
+        self.account = AccountFactory(name=f"Machine {n}")
+        self.owner = owner_of(self.account, email=f"owner{n}@example.org")
+        SubscriptionFactory(account=self.account, stripe_customer_id=f"cus_m{n}")
         self.customer = f"cus_m{n}"
         self.expected_cents: int | None = None
         self.choices = 0
@@ -98,11 +95,11 @@ class OffsetMachine(RuleBasedStateMachine):
 
     @initialize()
     def start_with_a_source(self):
-        make_source(self.account)
+        EstimateSourceFactory(account=self.account)
 
     @rule()
     def connect_source(self):
-        make_source(self.account, label=f"Org {next(_serial)}")
+        EstimateSourceFactory(account=self.account, label=f"Org {next(_serial)}")
 
     @rule(
         co2e=st.integers(min_value=0, max_value=5_000),
@@ -115,7 +112,13 @@ class OffsetMachine(RuleBasedStateMachine):
         if sources:
             source = sources[pick % len(sources)]
             trigger = "weekly" if weekly else "manual"
-            make_projection(source, co2e_kg=co2e, water_l=water, trigger=trigger, at=self._tick())
+            ProjectionFactory(
+                source=source,
+                co2e_kg=Decimal(co2e),
+                water_l=Decimal(water),
+                trigger=trigger,
+                at=self._tick(),
+            )
 
     @rule(price_per_tonne=st.sampled_from(["150", "300", "650", "1200", "5000"]))
     def coefficient_set_changes(self, price_per_tonne):

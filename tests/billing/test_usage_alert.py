@@ -9,11 +9,10 @@ from django.utils import timezone
 from billing import alerts, tasks
 from billing.models import Offset, OffsetChange, UsageAlert
 from billing.services import offset_choose_band, offset_set_custom
+from tests.factories import ProjectionFactory
 from tokenoffset.celery import app as celery_app
 
-from .helpers import make_projection, make_source
-
-# make_projection(co2e_kg=10, water_l=50) prices at $3.10 a month under the seeded set.
+# ProjectionFactory(co2e_kg=10, water_l=50) prices at $3.10 a month under the seeded set.
 ESTIMATE_CENTS = 310
 
 
@@ -21,7 +20,7 @@ ESTIMATE_CENTS = 310
 def moved(account, owner, member):
     """Billed $1.99 (Worker band), estimated $3.10: moved by 56%."""
     offset_choose_band(account=account, user=owner, band_slug="worker", expected_price_cents=199)
-    make_projection(make_source(account))
+    ProjectionFactory(source__account=account)
     return account
 
 
@@ -54,7 +53,7 @@ def test_it_emails_the_owners_when_the_estimate_moved_more_than_10_percent(moved
 
 def test_a_drop_says_down(account, owner):
     offset_set_custom(account=account, user=owner, amount_cents=1000)
-    make_projection(make_source(account))
+    ProjectionFactory(source__account=account)
     assert alerts.usage_alert_check(account=account) is True
     assert "down 69%" in mail.outbox[0].body
 
@@ -62,7 +61,7 @@ def test_a_drop_says_down(account, owner):
 @pytest.mark.parametrize("billed", [282, 310, 340])
 def test_no_email_within_10_percent(account, owner, billed):
     offset_set_custom(account=account, user=owner, amount_cents=billed)
-    make_projection(make_source(account))
+    ProjectionFactory(source__account=account)
 
     assert alerts.usage_alert_check(account=account) is False
     assert not mail.outbox
@@ -70,12 +69,12 @@ def test_no_email_within_10_percent(account, owner, billed):
 
 def test_just_over_10_percent_sends(account, owner):
     offset_set_custom(account=account, user=owner, amount_cents=281)  # 310 is 10.3% above
-    make_projection(make_source(account))
+    ProjectionFactory(source__account=account)
     assert alerts.usage_alert_check(account=account) is True
 
 
 def test_no_email_without_an_offset_or_without_an_estimate(account, owner, other_account):
-    make_projection(make_source(other_account))  # an estimate, no offset
+    ProjectionFactory(source__account=other_account)  # an estimate, no offset
     offset_choose_band(account=account, user=owner, band_slug="worker", expected_price_cents=199)
     assert alerts.usage_alert_check(account=account) is False
     assert alerts.usage_alert_check(account=other_account) is False

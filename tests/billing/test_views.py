@@ -1,7 +1,8 @@
-from billing.models import Offset, OffsetChange, Subscription
+from billing.models import Offset, OffsetChange
 from billing.services import offset_choose_band, offset_set_custom
+from tests.factories import ProjectionFactory, SubscriptionFactory
 
-from .helpers import activate_copy, make_projection, make_source
+from .helpers import activate_copy
 
 
 def test_the_billing_page_shows_the_band_picker_and_no_offset_yet(owner_client):
@@ -57,7 +58,7 @@ def test_a_custom_amount_below_the_floor_is_explained(owner_client, account):
 
 def test_adopt_the_estimate_is_offered_and_confirmed(owner_client, account, owner):
     offset_choose_band(account=account, user=owner, band_slug="worker", expected_price_cents=199)
-    make_projection(make_source(account), co2e_kg="10", water_l="50")
+    ProjectionFactory(source__account=account, co2e_kg=10, water_l=50)
     assert "Adopt the estimate" in owner_client.get("/billing/").content.decode()
     body = owner_client.get("/billing/estimate/confirm/").content.decode()
     assert "$1.99 / month" in body and "$3.10 / month" in body
@@ -111,23 +112,14 @@ def test_a_cancelled_subscription_keeps_the_offset_but_says_nothing_is_paid(
     owner_client, account, owner
 ):
     offset_set_custom(account=account, user=owner, amount_cents=500)
-    Subscription.objects.create(
-        account=account,
-        stripe_customer_id="cus_1",
-        stripe_subscription_id="sub_1",
-        status="canceled",
-    )
+    SubscriptionFactory(account=account, stripe_subscription_id="sub_1", status="canceled")
     body = owner_client.get("/billing/").content.decode()
     assert "nothing is being paid" in body and "$5.00" in body
 
 
 def test_a_past_due_account_sees_the_banner_everywhere(owner_client, account):
-    Subscription.objects.create(
-        account=account,
-        stripe_customer_id="cus_1",
-        stripe_subscription_id="sub_1",
-        status="active",
-        past_due_invoice_id="in_1",
+    SubscriptionFactory(
+        account=account, stripe_subscription_id="sub_1", status="active", past_due_invoice_id="in_1"
     )
     assert "Your last payment failed" in owner_client.get("/").content.decode()
     assert "Your last payment failed" in owner_client.get("/billing/").content.decode()

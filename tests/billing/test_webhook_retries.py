@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from billing.models import StripeCleanup, StripeEvent, Subscription
 from billing.tasks import stripe_cleanups_retry_task
-
-from .helpers import event, post_event, stripe_subscription
+from tests.stripe_fixtures import checkout_session, event, post_event, stripe_subscription
 
 
 @pytest.fixture
@@ -18,14 +17,9 @@ def second_checkout(account, subscribed, stripe_api):
     stripe_api.get("/v1/subscriptions/sub_2").respond(
         200, json=stripe_subscription(sub_id="sub_2", item_id="si_2", amount=500)
     )
-    session = {
-        "id": "cs_2",
-        "object": "checkout.session",
-        "mode": "subscription",
-        "customer": "cus_1",
-        "subscription": "sub_2",
-        "metadata": {"account_id": str(account.public_id)},
-    }
+    session = checkout_session(
+        session_id="cs_2", subscription="sub_2", account_id=str(account.public_id)
+    )
     return event("checkout.session.completed", session, event_id="evt_second")
 
 

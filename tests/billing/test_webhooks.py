@@ -4,8 +4,15 @@ from django.core import mail
 
 from billing.models import Offset, StripeEvent, Subscription
 from billing.services import offset_set_custom
-
-from .helpers import event, invoice, post_event, sign, stripe_subscription
+from tests.factories import SubscriptionFactory
+from tests.stripe_fixtures import (
+    checkout_session,
+    event,
+    invoice,
+    post_event,
+    sign,
+    stripe_subscription,
+)
 
 
 def test_a_valid_event_is_processed_once_and_a_replay_changes_nothing(
@@ -106,21 +113,13 @@ def test_checkout_completed_links_the_subscription_from_a_fresh_fetch(
     client, stripe_api, account, owner
 ):
     change = offset_set_custom(account=account, user=owner, amount_cents=800)
-    Subscription.objects.create(account=account, stripe_customer_id="cus_1")
+    SubscriptionFactory(account=account)
     stripe_api.get("/v1/subscriptions/sub_1").respond(
         200, json=stripe_subscription(amount=800, item_id="si_7")
     )
-    session = {
-        "id": "cs_1",
-        "object": "checkout.session",
-        "mode": "subscription",
-        "customer": "cus_1",
-        "subscription": "sub_1",
-        "metadata": {
-            "account_id": str(account.public_id),
-            "offset_change_id": str(change.public_id),
-        },
-    }
+    session = checkout_session(
+        account_id=str(account.public_id), offset_change_id=str(change.public_id)
+    )
     assert post_event(client, event("checkout.session.completed", session)).status_code == 200
     subscription = Subscription.objects.get(account=account)
     assert (subscription.stripe_subscription_id, subscription.stripe_item_id) == ("sub_1", "si_7")
@@ -166,14 +165,9 @@ def test_a_second_completed_checkout_is_cancelled_and_the_first_stays_tracked(
     cancel = stripe_api.delete("/v1/subscriptions/sub_2").respond(
         200, json=stripe_subscription(sub_id="sub_2", status="canceled")
     )
-    session = {
-        "id": "cs_2",
-        "object": "checkout.session",
-        "mode": "subscription",
-        "customer": "cus_1",
-        "subscription": "sub_2",
-        "metadata": {"account_id": str(account.public_id)},
-    }
+    session = checkout_session(
+        session_id="cs_2", subscription="sub_2", account_id=str(account.public_id)
+    )
     response = post_event(client, event("checkout.session.completed", session))
     assert response.status_code == 200
     assert cancel.call_count == 1

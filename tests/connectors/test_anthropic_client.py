@@ -10,10 +10,12 @@ import httpx
 import pytest
 import respx
 
+from connectors import registry
 from connectors.anthropic import client as anthropic
 from connectors.errors import ConnectorError
 from connectors.http import build_client
 from connectors.records import CostRecord, Organization, UsageRecord
+from estimates.fetch import fetch_reports
 
 BASE = "https://api.anthropic.com"
 KEY = "sk-ant-admin01-" + "x" * 93 + "AA"
@@ -160,28 +162,33 @@ def test_it_fetches_90_days_of_costs_in_3_cursor_pages(mock, client):
     assert {r.amount_usd for r in got} == {Decimal("1.005")}
 
 
-def test_it_fetches_a_whole_window_as_three_sub_windows(mock, client):
-    route = mock.get(USAGE)
-    route.side_effect = [
-        httpx.Response(200, json=report_page(date(2026, 6, 1), 31)),
-        httpx.Response(200, json=report_page(date(2026, 7, 2), 31)),
-        httpx.Response(200, json=report_page(date(2026, 8, 2), 28)),
-    ]
-    progress = []
-    got = anthropic.fetch_usage_all(
-        client, KEY, START, END, on_page=lambda n, more: progress.append((n, more))
+def respond_by_window(request):
+    """A page holding exactly the days the request asked for (any order, any thread)."""
+    first = date.fromisoformat(request.url.params["starting_at"][:10])
+    last = date.fromisoformat(request.url.params["ending_at"][:10])
+    row = cost_row if request.url.path == COSTS else usage_row
+    return httpx.Response(200, json=report_page(first, (last - first).days, row=row))
+
+
+def test_a_whole_window_is_fetched_through_the_registry_as_three_sub_windows(mock, client):
+    usage = mock.get(USAGE).mock(side_effect=respond_by_window)
+    costs = mock.get(COSTS).mock(side_effect=respond_by_window)
+    snapshots = []
+    got = fetch_reports(
+        registry.get("anthropic"), client, KEY, START, END, on_progress=snapshots.append
     )
-    windows = [
-        (p[0][1], p[1][1]) for p in sent_params(route)
-    ]  # (starting_at, ending_at) of each request
+    windows = sorted((p[0][1], p[1][1]) for p in sent_params(usage))
     assert windows == [
         ("2026-06-01T00:00:00Z", "2026-07-02T00:00:00Z"),
         ("2026-07-02T00:00:00Z", "2026-08-02T00:00:00Z"),
         ("2026-08-02T00:00:00Z", "2026-08-30T00:00:00Z"),
     ]
-    assert all(("page", CURSOR_1) not in p for p in sent_params(route))
-    assert progress == [(1, True), (2, True), (3, False)]
-    assert len(got) == 46
+    assert sorted((p[0][1], p[1][1]) for p in sent_params(costs)) == windows
+    assert all(("page", CURSOR_1) not in p for p in sent_params(usage))
+    done = {"pages_done": 3, "pages_total": 3}
+    assert [s for s in snapshots if s][-1] == {"reports": {"usage": done, "costs": done}}
+    assert (len(got.usage), len(got.costs)) == (46, 46)
+    assert {r.amount_usd for r in got.costs} == {Decimal("1.005")}
 
 
 def test_sub_windows_and_reports_can_be_fetched_from_a_thread_pool(mock, client):
@@ -213,14 +220,6 @@ def test_sub_windows_and_reports_can_be_fetched_from_a_thread_pool(mock, client)
     assert sum(len(r) for r in results) == 2 * (16 + 16 + 14)
     assert set(progress.values()) == {(1, False)}
     assert len(progress) == 6
-
-
-def test_it_fetches_costs_for_a_whole_window(mock, client):
-    route = mock.get(COSTS)
-    route.side_effect = [httpx.Response(200, json=report_page(date(2026, 6, 1), 31, row=cost_row))]
-    got = anthropic.fetch_costs_all(client, KEY, date(2026, 6, 1), date(2026, 7, 2))
-    assert route.call_count == 1
-    assert len(got) == 16
 
 
 def test_it_raises_when_the_vendor_keeps_paging(mock, client):

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from connectors import http
+from connectors import http, paging
 from connectors.errors import ConnectorError
 
 BASE = "https://vendor.example"
@@ -292,13 +292,14 @@ def test_it_follows_cursors_resending_the_same_params(mock, client):
         httpx.Response(200, json=page([3], None)),
     ]
     progress = []
-    got = http.fetch_pages(
+    got = paging.fetch_pages(
         client,
         PATH,
         params=[("g[]", "a"), ("g[]", "b")],
         headers=HEADERS,
         secret=KEY,
-        parse_buckets=list,
+        bucket=int,
+        to_records=list,
         max_pages=5,
         on_page=lambda n, more: progress.append((n, more)),
     )
@@ -311,13 +312,14 @@ def test_it_follows_cursors_resending_the_same_params(mock, client):
 def test_it_stops_when_has_more_comes_without_a_cursor(mock, client):
     route = mock.get(PATH).respond(json={"data": [1], "has_more": True, "next_page": None})
     progress = []
-    got = http.fetch_pages(
+    got = paging.fetch_pages(
         client,
         PATH,
         params=[],
         headers=HEADERS,
         secret=KEY,
-        parse_buckets=list,
+        bucket=int,
+        to_records=list,
         max_pages=5,
         on_page=lambda n, more: progress.append((n, more)),
     )
@@ -327,8 +329,15 @@ def test_it_stops_when_has_more_comes_without_a_cursor(mock, client):
 def test_it_raises_when_the_page_cap_is_hit(mock, client):
     route = mock.get(PATH).respond(json=page([], "again"))
     with pytest.raises(ConnectorError) as exc:
-        http.fetch_pages(
-            client, PATH, params=[], headers=HEADERS, secret=KEY, parse_buckets=list, max_pages=3
+        paging.fetch_pages(
+            client,
+            PATH,
+            params=[],
+            headers=HEADERS,
+            secret=KEY,
+            bucket=int,
+            to_records=list,
+            max_pages=3,
         )
     assert route.call_count == 3
     assert exc.value.kind == "page_cap"
@@ -348,8 +357,15 @@ def test_it_raises_when_the_page_cap_is_hit(mock, client):
 def test_it_rejects_pages_of_the_wrong_shape(mock, client, body):
     mock.get(PATH).respond(json=body)
     with pytest.raises(ConnectorError) as exc:
-        http.fetch_pages(
-            client, PATH, params=[], headers=HEADERS, secret=KEY, parse_buckets=list, max_pages=3
+        paging.fetch_pages(
+            client,
+            PATH,
+            params=[],
+            headers=HEADERS,
+            secret=KEY,
+            bucket=int,
+            to_records=list,
+            max_pages=3,
         )
     assert exc.value.kind == "malformed"
 
@@ -358,7 +374,7 @@ def test_it_rejects_pages_of_the_wrong_shape(mock, client, body):
 
 
 def test_it_splits_a_90_day_window_into_31_31_28():
-    windows = http.split_window(date(2026, 6, 1), date(2026, 8, 30))
+    windows = paging.split_window(date(2026, 6, 1), date(2026, 8, 30))
     assert windows == [
         (date(2026, 6, 1), date(2026, 7, 2)),
         (date(2026, 7, 2), date(2026, 8, 2)),
@@ -368,35 +384,22 @@ def test_it_splits_a_90_day_window_into_31_31_28():
 
 
 def test_it_splits_with_a_larger_maximum_and_handles_empty_windows():
-    assert http.split_window(date(2026, 6, 1), date(2026, 8, 30), 180) == [
+    assert paging.split_window(date(2026, 6, 1), date(2026, 8, 30), 180) == [
         (date(2026, 6, 1), date(2026, 8, 30))
     ]
-    assert http.split_window(date(2026, 6, 1), date(2026, 6, 1)) == []
+    assert paging.split_window(date(2026, 6, 1), date(2026, 6, 1)) == []
     with pytest.raises(ValueError, match="max_days"):
-        http.split_window(date(2026, 6, 1), date(2026, 6, 2), 0)
+        paging.split_window(date(2026, 6, 1), date(2026, 6, 2), 0)
 
 
 def test_it_sizes_the_page_cap_for_the_window():
-    assert http.page_cap(date(2026, 6, 1), date(2026, 8, 30), 31) == 4
-    assert http.page_cap(date(2026, 6, 1), date(2026, 7, 2), 31) == 2
-    assert http.page_cap(date(2026, 6, 1), date(2026, 8, 30), 180) == 2
+    assert paging.page_cap(date(2026, 6, 1), date(2026, 8, 30), 31) == 4
+    assert paging.page_cap(date(2026, 6, 1), date(2026, 7, 2), 31) == 2
+    assert paging.page_cap(date(2026, 6, 1), date(2026, 8, 30), 180) == 2
 
 
 def test_it_refuses_datetimes_and_empty_windows():
     with pytest.raises(TypeError):
-        http.check_window(datetime(2026, 6, 1, tzinfo=UTC), date(2026, 6, 2))
+        paging.check_window(datetime(2026, 6, 1, tzinfo=UTC), date(2026, 6, 2))
     with pytest.raises(ValueError, match="empty"):
-        http.check_window(date(2026, 6, 2), date(2026, 6, 2))
-
-
-def test_it_counts_pages_across_sub_windows():
-    def fetch(start, end, on_page):
-        on_page(1, True)
-        on_page(2, False)
-        return [start]
-
-    progress = []
-    windows = [(date(2026, 6, 1), date(2026, 6, 2)), (date(2026, 6, 2), date(2026, 6, 3))]
-    got = http.fetch_windows(fetch, windows, lambda n, more: progress.append((n, more)))
-    assert got == [date(2026, 6, 1), date(2026, 6, 2)]
-    assert progress == [(1, True), (2, True), (3, True), (4, False)]
+        paging.check_window(date(2026, 6, 2), date(2026, 6, 2))

@@ -1,6 +1,6 @@
 import json
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,10 +9,13 @@ import jsonschema
 import pytest
 import respx
 
+from connectors import registry
 from connectors.errors import ConnectorError
-from connectors.http import build_client, utc_midnight
+from connectors.http import build_client
 from connectors.openai import client as openai
+from connectors.paging import utc_midnight
 from connectors.records import CostRecord, UsageRecord
+from estimates.fetch import fetch_reports
 from tests.connectors.openai_schema import validate_openai_error, validate_openai_response
 
 BASE = "https://api.openai.com"
@@ -193,27 +196,35 @@ def test_it_fetches_90_days_of_costs_in_one_request(mock, client):
     assert len(got) == 45
 
 
-def test_whole_window_helpers_cost_3_usage_requests_and_1_costs_request(mock, client):
-    usage = mock.get(USAGE)
-    usage.side_effect = [
-        httpx.Response(200, json=usage_page(date(2026, 5, 24), 31)),
-        httpx.Response(200, json=usage_page(date(2026, 6, 24), 31)),
-        httpx.Response(200, json=usage_page(date(2026, 7, 25), 28)),
-    ]
-    costs = mock.get(COSTS).respond(json=usage_page(START, 90, row=cost_result))
-    progress = []
-    got = openai.fetch_usage_all(
-        client, KEY, START, END, on_page=lambda n, more: progress.append((n, more))
+def respond_by_window(request):
+    """A page holding exactly the days the request asked for (any order, any thread)."""
+    first, last = (int(request.url.params[name]) for name in ("start_time", "end_time"))
+    days = (last - first) // 86_400
+    row = cost_result if request.url.path == COSTS else usage_result
+    day = datetime.fromtimestamp(first, UTC).date()
+    return httpx.Response(200, json=usage_page(day, days, row=row))
+
+
+def test_a_whole_window_costs_3_usage_requests_and_1_costs_request(mock, client):
+    usage = mock.get(USAGE).mock(side_effect=respond_by_window)
+    costs = mock.get(COSTS).mock(side_effect=respond_by_window)
+    snapshots = []
+    got = fetch_reports(
+        registry.get("openai"), client, KEY, START, END, on_progress=snapshots.append
     )
-    assert [(p[0][1], p[1][1]) for p in sent_params(usage)] == [
+    assert sorted((p[0][1], p[1][1]) for p in sent_params(usage)) == [
         (str(ts(date(2026, 5, 24))), str(ts(date(2026, 6, 24)))),
         (str(ts(date(2026, 6, 24))), str(ts(date(2026, 7, 25)))),
         (str(ts(date(2026, 7, 25))), str(ts(date(2026, 8, 22)))),
     ]
-    assert progress == [(1, True), (2, True), (3, False)]
-    assert len(got) == 46
-    assert len(openai.fetch_costs_all(client, KEY, START, END)) == 45
     assert costs.call_count == 1
+    assert [s for s in snapshots if s][-1] == {
+        "reports": {
+            "usage": {"pages_done": 3, "pages_total": 3},
+            "costs": {"pages_done": 1, "pages_total": 1},
+        }
+    }
+    assert (len(got.usage), len(got.costs)) == (46, 45)
 
 
 def test_it_raises_when_the_vendor_keeps_paging(mock, client):

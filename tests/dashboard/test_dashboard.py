@@ -9,10 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Offset
-from connectors.models import EstimateSource, SourceStatus
-from estimates.coefficients import coefficient_set_active
-from estimates.models import DailyUsage, Projection, Sample, SampleStatus
+from connectors.models import SourceStatus
+from estimates.models import DailyUsage, SampleStatus
 from estimates.schedule import next_weekly_sample
+from tests.factories import (
+    DailyUsageFactory,
+    EstimateSourceFactory,
+    ProjectionFactory,
+    SampleFactory,
+)
 from tokenoffset.dashboard.charts import nice_step, token_chart
 from tokenoffset.dashboard.selectors import (
     DayTotals,
@@ -28,32 +33,11 @@ TOKENS = {
 }  # 12.4M in all
 
 
-# --- factories: rows straight through the ORM ----------------------------------------------------
+# --- rows as the dashboard shows them: factories with this page's figures -----------------------
 
 
 def make_source(account, *, vendor="anthropic", label="Alice Org", status=SourceStatus.READY):
-    return EstimateSource.objects.create(
-        account=account,
-        vendor=vendor,
-        label=label,
-        key_ciphertext=b"not-a-real-ciphertext",
-        key_hint="WXYZ",
-        status=status,
-    )
-
-
-def make_sample(source, *, status=SampleStatus.SUCCEEDED, finished_at=None, progress=None):
-    now = timezone.now()
-    done = status in (SampleStatus.SUCCEEDED, SampleStatus.FAILED)
-    return Sample.objects.create(
-        account=source.account,
-        source=source,
-        trigger="first",
-        status=status,
-        progress=progress or {},
-        started_at=now,
-        finished_at=(finished_at or now) if done else None,
-    )
+    return EstimateSourceFactory(account=account, vendor=vendor, label=label, status=status)
 
 
 def _scaled(footprint: dict, factor: str) -> dict:
@@ -71,15 +55,11 @@ def make_projection(
 ):
     tokens = tokens or TOKENS
     window_end = window_end or timezone.now().date()
-    sample = make_sample(source, finished_at=finished_at)
     footprint = {"it_kwh": "1.5", "kwh": "1.8", "co2e_kg": "0.828", "water_l": "70.2"}
     total = sum(tokens.values())
-    return Projection.objects.create(
-        account=source.account,
+    return ProjectionFactory(
         source=source,
-        sample=sample,
-        coefficient_set=coefficient_set_active(),
-        method_version="test",
+        at=finished_at or timezone.now(),
         window_start=window_end - timedelta(days=90),
         window_end=window_end,
         active_days=90,
@@ -103,16 +83,7 @@ def make_projection(
 
 
 def make_daily_usage(source, day, *, model="claude-sonnet-4-6", **tokens):
-    return DailyUsage.objects.create(
-        account=source.account,
-        source=source,
-        date=day,
-        model=model,
-        service_tier="standard",
-        context_window="0-200k",
-        batch="",
-        **tokens,
-    )
+    return DailyUsageFactory(source=source, date=day, model=model, **tokens)
 
 
 def page(client) -> str:
@@ -160,7 +131,7 @@ def test_a_running_first_sample_shows_progress_and_polls(owner_client, account):
             "cost_report": {"pages_done": 1, "pages_total": 3},
         }
     }
-    make_sample(source, status=SampleStatus.RUNNING, progress=progress)
+    SampleFactory(source=source, status=SampleStatus.RUNNING, progress=progress)
     html = page(owner_client)
     assert "Your first estimate is on its way" in html
     assert f'data-source-id="{source.public_id}"' in html
@@ -302,7 +273,7 @@ def test_the_query_count_does_not_grow_with_history(
     for s in range(sources):
         source = make_source(account, label=f"Org {s}")
         make_projection(source, trend_pct=5.0)
-        make_sample(source, status=SampleStatus.FAILED)
+        SampleFactory(source=source, status=SampleStatus.FAILED)
         DailyUsage.objects.bulk_create(
             DailyUsage(
                 account=account,

@@ -22,8 +22,9 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Browser, BrowserType, Page, Playwright, expect, sync_playwright
 
-from conftest import PASSWORD, ensure_coefficient_set
+from conftest import ensure_coefficient_set
 from connectors.sandbox.catalogue import make_key
+from tests.factories import UserFactory
 from tokenoffset.accounts.models import User
 from tokenoffset.accounts.services import account_create_for_user
 
@@ -235,7 +236,7 @@ def login(context, live_server, client):
 
 def make_owner(email: str) -> User:
     """A user with an account of their own, as sign-up leaves them."""
-    user = User.objects.create_user(email=email, password=PASSWORD)
+    user = UserFactory(email=email)
     account_create_for_user(user=user)
     return user
 

@@ -146,12 +146,3 @@ def test_the_retention_task_deletes_rows_older_than_13_months_through_the_packag
 
 
 # Size
-
-
-def test_no_estimates_module_is_over_300_lines():
-    too_long = {
-        str(path.relative_to(ROOT)): n
-        for path in (ROOT / "estimates").rglob("*.py")
-        if "migrations" not in path.parts and (n := len(path.read_text().splitlines())) > 300
-    }
-    assert too_long == {}

@@ -22,8 +22,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from billing import services as billing_services
 from billing.models import Offset, OffsetChange, Subscription
+from billing.stripe_cleanup import stripe_account_closed
 from connectors.models import EstimateSource, KeyEvent
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
 from tokenoffset.accounts.access import owner_required, switch_account
@@ -147,7 +147,7 @@ def account_delete(*, account: Account, user: User) -> None:
     owners = list(account.memberships.filter(role=Role.OWNER).values_list("user__email", flat=True))
     name = account.name
     with transaction.atomic():
-        billing_services.stripe_account_closed(account=account)
+        stripe_account_closed(account=account)
         # Keys first, with samples, daily rows and projections cascading from their source.
         EstimateSource.objects.filter(account=account).delete()
         account.delete()

@@ -1,0 +1,89 @@
+"""What every kind of source declares to the registry (connectors/registry.py).
+
+A kind is one package under connectors/ exposing one `Connector`: who it is, what it needs, how a
+credential is checked, which reports it fetches (pulled kinds) and what it can see. Nothing here
+knows a vendor; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, Protocol
+
+import httpx
+
+from connectors.paging import OnPage
+
+
+class SourceKind(StrEnum):
+    """What the owner hands us (the `kind` of a source in the estimate API)."""
+
+    ADMIN_KEY = "admin_key"
+    SERVICE_ACCOUNT = "service_account"
+    LOCAL_LOGS = "local_logs"
+    LIVE = "live"
+
+
+class Delivery(StrEnum):
+    PULLED = "pulled"  # we fetch the vendor's reports with the stored credential
+    PUSHED = "pushed"  # the owner's tools send us daily totals or telemetry
+
+
+@dataclass(frozen=True)
+class ValidatedKey:
+    key: str = field(repr=False)  # never in a repr, a log line or an error report's locals
+    label: str
+
+
+class FetchReport(Protocol):
+    def __call__(
+        self, client: httpx.Client, key: str, start: date, end: date, *, on_page: OnPage | None
+    ) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report of a pulled kind: records for [start, end) over the HTTP seam."""
+
+    fetch: FetchReport
+    max_days: int  # the longest sub-window one call is asked for
+
+
+@dataclass(frozen=True)
+class Connector:
+    """One kind of source, as the rest of the product sees it."""
+
+    id: str  # the package name under connectors/; EstimateSource.vendor
+    name: str  # shown to people: "Anthropic"
+    kind: SourceKind
+    delivery: Delivery
+    sees: str  # one sentence for the Connect page: what this kind can see
+    # Pulled kinds: the setting naming the vendor's API root (never user input) ...
+    base_url_setting: str = ""
+    # ... the vendor-specific half of the key shape check: a message when the pasted key is
+    # clearly another vendor's, else None (connectors.keys does the generic half) ...
+    key_shape_problem: Callable[[str], str | None] = lambda key: None
+    # ... whether a rejected key looks like a standard (non-admin) one, and how to make one ...
+    looks_like_standard_key: Callable[[str], bool] = lambda key: False
+    create_key_help: str = ""
+    # ... one live check, no retries: the label to show, or a ConnectorError ...
+    validate: Callable[[httpx.Client, str], ValidatedKey] | None = None
+    # ... and its reports.
+    usage: Report | None = None
+    spend: Report | None = None
+
+    @property
+    def pulled(self) -> bool:
+        return self.delivery is Delivery.PULLED
+
+    @property
+    def has_spend(self) -> bool:
+        return self.spend is not None
+
+    def reports(self) -> dict[str, Report]:
+        """The reports a sample fetches, by the name progress is recorded under."""
+        named = {"usage": self.usage, "costs": self.spend}
+        return {name: report for name, report in named.items() if report is not None}

@@ -1,0 +1,35 @@
+"""Every kind of source, registered once: adding one is its package plus one line here."""
+
+from __future__ import annotations
+
+from connectors.anthropic.connector import CONNECTOR as ANTHROPIC
+from connectors.interface import Connector
+from connectors.openai.connector import CONNECTOR as OPENAI
+
+CONNECTORS: dict[str, Connector] = {
+    connector.id: connector
+    for connector in (
+        ANTHROPIC,
+        OPENAI,
+    )
+}
+
+
+class UnknownSourceKind(LookupError):
+    """No connector is registered under this id (a removed kind, or a typo)."""
+
+
+def get(connector_id: str) -> Connector:
+    """The connector registered under `connector_id` (EstimateSource.vendor)."""
+    try:
+        return CONNECTORS[connector_id]
+    except KeyError:
+        known = ", ".join(sorted(CONNECTORS))
+        raise UnknownSourceKind(
+            f"No kind of source is registered as {connector_id!r} (known: {known})"
+        ) from None
+
+
+def pulled() -> list[Connector]:
+    """The kinds whose data we fetch, in registration order."""
+    return [connector for connector in CONNECTORS.values() if connector.pulled]
