@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench backtest clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ clean:
 ## bench: sampling and load figures on throwaway PostgreSQL and Redis (var/bench.json)
 bench: $(STAMP)
 	WITH_WRK=1 scripts/services.sh $(BIN)/python -m bench
+
+## backtest: the projection method against synthetic organisations (the table on /docs/methodology)
+backtest: $(STAMP)
+	$(BIN)/python -m estimates.backtest

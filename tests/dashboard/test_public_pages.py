@@ -85,8 +85,9 @@ def test_methodology_shows_the_band_volumes_and_prices(client, db):
 def test_methodology_renders_the_projection_method(client, db):
     html = page(client, "public:methodology")
     assert "<strong>Start at your first usage.</strong>" in html
-    assert "<strong>A robust trend.</strong>" in html
-    assert "<pre><code>monthly = (level + slope × weeks" in html
+    assert "<strong>A trend only when it is clear.</strong>" in html
+    assert "<strong>A new level once it has held.</strong>" in html
+    assert "<pre><code>monthly = average of max(0, level + slope × weeks)" in html
     assert "<em>preliminary</em>" in html
 
 
@@ -157,5 +158,29 @@ def test_the_privacy_page_states_retention_uses_and_de_identification(client, db
 def test_the_methodology_page_explains_every_step_of_the_projection(client, db):
     html = page(client, "public:methodology")
     method = re.search(r'id="projection".*?</section>', html, re.S).group(0)
-    assert method.count("<li ") == 6
+    assert method.count("<li ") == 8
     assert "**" not in method
+
+
+def test_the_methodology_page_shows_the_backtest_from_the_backtest_code(client, db):
+    from estimates import backtest
+
+    html = page(client, "public:methodology")
+
+    table = re.search(r'<table class="backtest">.*?</table>', html, re.S).group(0)
+    rows = backtest.run()
+    assert table.count("<tr data-pattern=") == len(rows)
+    stop = row(table, 'data-pattern="stop" data-noise="0.0')
+    assert "<strong>0%</strong>" in stop  # projected at zero, exactly
+    previous = next(r for r in rows if r.pattern == "stop" and r.noise == 0)
+    assert f"{previous.errors['previous'] * 100:.1f}%" in stop
+    assert backtest.METHOD_VERSION in html
+
+
+def test_the_backtest_runs_once_per_method_version(client, db, monkeypatch):
+    from estimates import backtest
+
+    page(client, "public:methodology")
+    monkeypatch.setattr(backtest, "run", lambda: pytest.fail("ran again"))
+
+    assert "data-pattern=" in page(client, "public:methodology")

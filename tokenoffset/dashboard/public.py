@@ -3,8 +3,10 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.shortcuts import render
 
+from estimates import backtest
 from estimates.coefficients import (
     NoActiveCoefficientSet,
     bands_priced,
@@ -126,6 +128,12 @@ def anchor_query_wh(values: CoefficientValues) -> Decimal | None:
         return None
 
 
+def backtest_rows() -> list[backtest.Row]:
+    """The projection's backtest, run once per method version (the results cannot change)."""
+    key = f"methodology:backtest:{backtest.METHOD_VERSION}"
+    return cache.get_or_set(key, backtest.run, timeout=None)
+
+
 def methodology(request):
     try:
         active = coefficient_set_active()
@@ -134,6 +142,9 @@ def methodology(request):
     context = {
         "active": active,
         "history": CoefficientSet.objects.order_by("-created_at"),
+        "backtest": backtest_rows(),
+        "backtest_method": backtest.METHOD_VERSION,
+        "backtest_seeds": len(backtest.SEEDS),
     }
     if active is not None:
         values = coefficient_values(active)
