@@ -6,8 +6,21 @@ from django.utils import timezone
 
 
 class Vendor(models.TextChoices):
+    """Whose API the data comes from (for local logs and live, the tool's maker)."""
+
     ANTHROPIC = "anthropic", "Anthropic"
     OPENAI = "openai", "OpenAI"
+    CURSOR = "cursor", "Cursor"
+    GOOGLE = "google", "Google"
+
+
+class Kind(models.TextChoices):
+    """What the owner handed us; the same values as connectors.interface.SourceKind."""
+
+    ADMIN_KEY = "admin_key", "Admin key"
+    SERVICE_ACCOUNT = "service_account", "Service account"
+    LOCAL_LOGS = "local_logs", "Local logs"
+    LIVE = "live", "Live telemetry"
 
 
 class SourceStatus(models.TextChoices):
@@ -27,6 +40,7 @@ class EstimateSource(models.Model):
 
     account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="sources")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ADMIN_KEY)
     vendor = models.CharField(max_length=20, choices=Vendor.choices)
     label = models.CharField(max_length=100)
     key_ciphertext = models.BinaryField(editable=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.anthropic.connector import CONNECTOR as ANTHROPIC
-from connectors.interface import Connector
+from connectors.interface import Connector, SourceKind
 from connectors.openai.connector import CONNECTOR as OPENAI
 
 CONNECTORS: dict[str, Connector] = {
@@ -28,6 +28,13 @@ def get(connector_id: str) -> Connector:
         raise UnknownSourceKind(
             f"No kind of source is registered as {connector_id!r} (known: {known})"
         ) from None
+
+
+def for_source(source) -> Connector:
+    """The connector of an EstimateSource: pulled kinds by vendor, pushed kinds by kind."""
+    if source.kind in (SourceKind.LOCAL_LOGS, SourceKind.LIVE):
+        return get(str(source.kind))
+    return get(str(source.vendor))
 
 
 def pulled() -> list[Connector]:

@@ -63,7 +63,7 @@ def fetch_window(
     max_workers: int = 6,
 ) -> Fetched:
     """Fetch usage and costs for [start, end); raises ConnectorError on the first failure."""
-    connector = registry.get(source.vendor)
+    connector = registry.for_source(source)
     if not connector.pulled:
         raise ValueError(f"{connector.name} sources are pushed to us, never fetched")
     client = build_client(

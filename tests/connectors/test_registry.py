@@ -8,7 +8,7 @@ import pytest
 from connectors import registry
 from connectors.interface import Connector, Delivery, Report, SourceKind
 from connectors.keys import KeyRejected, key_shape_check, vendor_base_url
-from connectors.models import Vendor
+from connectors.models import Kind, Vendor
 from connectors.records import UsageRecord
 from estimates import fetch
 
@@ -36,9 +36,16 @@ def test_every_registered_kind_exposes_the_interface(connector, settings):
         assert connector.has_spend == ("costs" in connector.reports())
 
 
-def test_every_vendor_a_source_can_have_is_registered():
-    assert set(Vendor.values) <= set(registry.CONNECTORS)
+def test_every_registered_kind_is_a_vendor_or_a_kind_a_source_can_store():
+    assert set(registry.CONNECTORS) <= set(Vendor.values) | set(Kind.values)
     assert [c.id for c in registry.pulled()] == ["anthropic", "openai"]
+
+
+def test_the_connect_form_offers_exactly_the_registered_admin_key_vendors():
+    from tokenoffset.dashboard.forms import SourceAddForm
+
+    offered = [value for value, _ in SourceAddForm().fields["vendor"].choices]
+    assert offered == [c.id for c in registry.pulled() if c.kind == SourceKind.ADMIN_KEY]
 
 
 def test_an_unknown_kind_is_a_clear_error():
@@ -49,7 +56,7 @@ def test_an_unknown_kind_is_a_clear_error():
 
 
 def test_a_sample_of_an_unknown_kind_fails_before_any_call():
-    source = SimpleNamespace(vendor="cursor", is_sandbox=False)
+    source = SimpleNamespace(kind="admin_key", vendor="cursor", is_sandbox=False)
     with pytest.raises(registry.UnknownSourceKind):
         fetch.fetch_window(source, "key", START, END)
 
@@ -80,7 +87,7 @@ def test_estimates_fetches_exactly_the_reports_the_registry_declares(monkeypatch
         registry.get("openai"), usage=Report(fetch=fetch_usage, max_days=45), spend=None
     )
     monkeypatch.setitem(registry.CONNECTORS, "openai", usage_only)
-    source = SimpleNamespace(vendor="openai", is_sandbox=False)
+    source = SimpleNamespace(kind="admin_key", vendor="openai", is_sandbox=False)
     snapshots = []
     got = fetch.fetch_window(source, "sk-admin-x", START, END, on_progress=snapshots.append)
     assert sorted(calls) == [(START, date(2026, 7, 16)), (date(2026, 7, 16), END)]
@@ -104,4 +111,16 @@ def test_a_pushed_kind_is_never_fetched(monkeypatch):
     assert pushed.reports() == {} and not pushed.pulled
     assert registry.pulled() == [registry.get("anthropic"), registry.get("openai")]
     with pytest.raises(ValueError, match="pushed"):
-        fetch.fetch_window(SimpleNamespace(vendor="local_logs"), "", START, END)
+        fetch.fetch_window(SimpleNamespace(kind="local_logs", vendor="anthropic"), "", START, END)
+
+
+def test_a_source_finds_its_connector_by_vendor_and_its_kind_matches_the_models(db):
+    from connectors.interface import SourceKind
+    from connectors.models import EstimateSource, Kind
+
+    assert {k.value for k in SourceKind} == set(Kind.values)
+    source = EstimateSource(vendor="openai", kind=Kind.ADMIN_KEY)
+    assert registry.for_source(source) is registry.get("openai")
+    pushed = EstimateSource(vendor="anthropic", kind=Kind.LIVE)
+    with pytest.raises(registry.UnknownSourceKind, match="'live'"):
+        registry.for_source(pushed)  # no live connector is registered yet

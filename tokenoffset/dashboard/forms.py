@@ -1,7 +1,8 @@
 from django import forms
 from django.conf import settings
 
-from connectors.models import Vendor
+from connectors import registry
+from connectors.interface import SourceKind
 from tokenoffset.accounts.validators import validate_no_control_characters
 
 
@@ -22,8 +23,13 @@ class KeyField(forms.CharField):
         super().__init__(**kwargs)
 
 
+def admin_key_vendors() -> list[tuple[str, str]]:
+    """The vendors an admin key can be pasted for: every registered admin-key kind."""
+    return [(c.id, c.name) for c in registry.pulled() if c.kind == SourceKind.ADMIN_KEY]
+
+
 class SourceAddForm(forms.Form):
-    vendor = forms.ChoiceField(choices=Vendor.choices, widget=forms.RadioSelect)
+    vendor = forms.ChoiceField(choices=admin_key_vendors, widget=forms.RadioSelect)
     api_key = KeyField(required=False)
     sandbox = forms.BooleanField(
         required=False,
