@@ -123,11 +123,16 @@ def _vendor_text(content: bytes) -> str:
 
 
 def error_from_response(
-    response: httpx.Response, path: str, secret: str | None, *, content: bytes | None = None
+    response: httpx.Response,
+    path: str,
+    secret: str | None,
+    *,
+    content: bytes | None = None,
+    method: str = "GET",
 ) -> ConnectorError:
     """Map a non-2xx response to a ConnectorError (never carrying the key)."""
     status = response.status_code
-    message = f"HTTP {status} from GET {path}"
+    message = f"HTTP {status} from {method} {path}"
     content = response.content if content is None else content
     text = _vendor_text(content)[:_MAX_VENDOR_TEXT]
     if text:
@@ -194,7 +199,7 @@ def _decoder(schema: Any) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(schema)
 
 
-def decode(content: bytes, schema: Any, *, path: str, status: int = 200) -> Any:
+def decode(content: bytes, schema: Any, *, path: str, status: int = 200, method="GET") -> Any:
     """Decode a body into `schema` (a msgspec type; Any for plain JSON), or raise malformed."""
     try:
         if schema is Any:
@@ -203,61 +208,80 @@ def decode(content: bytes, schema: Any, *, path: str, status: int = 200) -> Any:
     except msgspec.ValidationError as exc:
         # msgspec names the field and the expected type, never the value received.
         raise ConnectorError(
-            f"Unexpected body from GET {path}: {exc}", kind="malformed", status=status
+            f"Unexpected body from {method} {path}: {exc}", kind="malformed", status=status
         ) from exc
     except msgspec.DecodeError as exc:
         raise ConnectorError(
-            f"HTTP {status} from GET {path} is not JSON", kind="malformed", status=status
+            f"HTTP {status} from {method} {path} is not JSON", kind="malformed", status=status
         ) from exc
 
 
 def _send(
     client: httpx.Client,
+    method: str,
     path: str,
     params: Params,
     headers: dict[str, str],
     secret: str,
     schema: Any,
+    body: dict[str, Any],
 ) -> Any:
     limit = settings.VENDOR_MAX_RESPONSE_BYTES
+    what = f"{method} {path}"
     try:
         # Streamed, so a runaway body is cut off at the cap instead of filling the worker's memory.
-        with client.stream("GET", path, params=list(params), headers=headers) as response:
+        with client.stream(method, path, params=list(params), headers=headers, **body) as response:
             content = _read_body(response, limit)
     except _TooLarge:
         raise ConnectorError(
-            f"The response to GET {path} is larger than {limit:,} bytes; stopped reading",
+            f"The response to {what} is larger than {limit:,} bytes; stopped reading",
             kind="malformed",
         ) from None
     except httpx.TimeoutException as exc:
-        raise ConnectorError(f"Timed out: GET {path}", kind="timeout") from exc
+        raise ConnectorError(f"Timed out: {what}", kind="timeout") from exc
     except httpx.DecodingError as exc:
-        raise ConnectorError(f"Undecodable body from GET {path}", kind="malformed") from exc
+        raise ConnectorError(f"Undecodable body from {what}", kind="malformed") from exc
     except httpx.RequestError as exc:
-        message = redact(f"Could not reach the vendor: GET {path} ({type(exc).__name__})", secret)
+        message = redact(f"Could not reach the vendor: {what} ({type(exc).__name__})", secret)
         raise ConnectorError(message, kind="unreachable") from exc
     if not response.is_success:
-        raise error_from_response(response, path, secret, content=content)
-    return decode(content, schema, path=path, status=response.status_code)
+        raise error_from_response(response, path, secret, content=content, method=method)
+    return decode(content, schema, path=path, status=response.status_code, method=method)
 
 
-def get_json(
+def get_json(client: httpx.Client, path: str, **kwargs: Any) -> Any:
+    """GET path and decode the body into `schema`; see `request_json`."""
+    return request_json(client, "GET", path, **kwargs)
+
+
+def post_json(
+    client: httpx.Client, path: str, *, json: Any = None, form: dict | None = None, **kwargs: Any
+) -> Any:
+    """POST a JSON body (or a form) and decode the answer; retried like a GET, so only for calls
+    that are safe to repeat (report queries, token requests). See `request_json`."""
+    body = {"json": json} if form is None else {"data": form}
+    return request_json(client, "POST", path, body=body, **kwargs)
+
+
+def request_json(
     client: httpx.Client,
+    method: str,
     path: str,
     *,
     params: Params = (),
     headers: dict[str, str],
     secret: str,
     schema: type[T] | Any = Any,
+    body: dict[str, Any] | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     sleep: Sleep | None = None,
 ) -> T | Any:
-    """GET path and decode the body into `schema`, retrying transient failures within budget."""
+    """One call, decoded into `schema`, retrying transient failures within the wait budget."""
     sleep = sleep or time.sleep
     waited = 0.0
     for attempt in range(1, max_attempts + 1):
         try:
-            return _send(client, path, params, headers, secret, schema)
+            return _send(client, method, path, params, headers, secret, schema, body or {})
         except ConnectorError as error:
             if not error.transient or attempt >= max_attempts:
                 raise

@@ -403,3 +403,35 @@ def test_it_refuses_datetimes_and_empty_windows():
         paging.check_window(datetime(2026, 6, 1, tzinfo=UTC), date(2026, 6, 2))
     with pytest.raises(ValueError, match="empty"):
         paging.check_window(date(2026, 6, 2), date(2026, 6, 2))
+
+
+# POST (report queries with a JSON body, token requests with a form)
+
+
+def test_it_posts_a_json_body_and_retries_it_like_a_get(mock, client):
+    import json
+
+    route = mock.post(PATH).mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json={"ok": True})]
+    )
+    sleeps = []
+
+    result = http.post_json(
+        client, PATH, json={"page": 1}, headers=HEADERS, secret=KEY, sleep=sleeps.append
+    )
+
+    assert result == {"ok": True}
+    assert route.call_count == 2 and sleeps == [1.0]
+    request = route.calls.last.request
+    assert json.loads(request.content) == {"page": 1}
+    assert request.headers["content-type"] == "application/json"
+
+
+def test_it_posts_a_form_and_names_the_method_in_errors(mock, client):
+    route = mock.post(PATH).respond(400, json={"error": "invalid_grant"})
+
+    with pytest.raises(ConnectorError) as exc:
+        http.post_json(client, PATH, form={"grant_type": "x"}, headers={}, secret=KEY)
+
+    assert route.calls.last.request.content == b"grant_type=x"
+    assert exc.value.message.startswith(f"HTTP 400 from POST {PATH}: invalid_grant")
