@@ -5,6 +5,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from estimates.coefficients import (
     NoActiveCoefficientSet,
+    band_for_tokens,
     bands_priced,
     coefficient_set_active,
     coefficient_values,
@@ -87,24 +88,44 @@ class BandOffer:
     price_cents: int
     range_words: str
     suggested: bool
+    footprint_usd: Decimal  # the band's own footprint cost; below price_usd at the plan minimum
+
+    @property
+    def at_floor(self) -> bool:
+        return self.footprint_usd < self.price_usd
 
 
-def band_offers(*, coefficient_set: CoefficientSet | None = None) -> list[BandOffer]:
-    """The active set's bands priced, in display order (empty without an active set)."""
+def band_offers(
+    *, coefficient_set: CoefficientSet | None = None, monthly_tokens: int | None = None
+) -> list[BandOffer]:
+    """The active set's bands priced, in display order (empty without an active set); the
+    suggested one holds ``monthly_tokens`` (an estimate's), or is Worker when nothing is known."""
     try:
         coefficient_set = coefficient_set or coefficient_set_active()
     except NoActiveCoefficientSet:
         return []
+    priced = bands_priced(coefficient_set)
+    suggested = band_suggested([p.band for p in priced], monthly_tokens)
     return [
         BandOffer(
-            band=band,
-            price_usd=price,
-            price_cents=cents(price),
-            range_words=band_range_words(band),
-            suggested=band.slug == SUGGESTED_BAND,
+            band=p.band,
+            price_usd=p.price_usd,
+            price_cents=cents(p.price_usd),
+            range_words=band_range_words(p.band),
+            suggested=p.band.slug == suggested,
+            footprint_usd=p.footprint_usd,
         )
-        for band, price in bands_priced(coefficient_set)
+        for p in priced
     ]
+
+
+def band_suggested(bands: list[Band], monthly_tokens: int | None) -> str:
+    """The slug of the band whose range holds the estimated monthly tokens; Worker without one."""
+    if monthly_tokens is not None:
+        band = band_for_tokens(bands, monthly_tokens)
+        if band is not None:
+            return band.slug
+    return SUGGESTED_BAND
 
 
 def band_offer(*, slug: str) -> BandOffer | None:
@@ -150,13 +171,14 @@ class BillingOverview:
 def billing_overview(*, account) -> BillingOverview:
     """Everything the billing page (and the dashboard's offset card) shows."""
     offset = offset_in_force(account=account)
+    estimate = estimate_offer(account=account, offset=offset)
     return BillingOverview(
         offset=offset,
         subscription=subscription_of(account=account),
         changes=offset_changes(account=account),
-        bands=band_offers(),
+        bands=band_offers(monthly_tokens=estimate.monthly_tokens_total if estimate else None),
         repriced=band_repriced(offset=offset),
-        estimate=estimate_offer(account=account, offset=offset),
+        estimate=estimate,
         floor_cents=floor_cents(),
         max_custom_cents=MAX_CUSTOM_CENTS,
     )

@@ -1,8 +1,15 @@
 """Reading coefficient sets from the database into the pure math's value objects."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from .footprint import BandSpec, CoefficientValues, VendorCoefficients, band_price
+from .footprint import (
+    BandSpec,
+    CoefficientValues,
+    VendorCoefficients,
+    band_footprint_cost,
+    band_price,
+)
 from .models import Band, CoefficientGroup, CoefficientSet, ModelClassRule
 
 
@@ -56,10 +63,38 @@ def band_spec(band: Band) -> BandSpec:
     )
 
 
-def bands_priced(coefficient_set: CoefficientSet) -> list[tuple[Band, Decimal]]:
+@dataclass(frozen=True)
+class PricedBand:
+    band: Band
+    price_usd: Decimal  # the monthly price, plan minimum applied
+    footprint_usd: Decimal  # what the band's own footprint costs, rounded up to the cent
+
+    @property
+    def at_floor(self) -> bool:
+        """Priced at the plan minimum: the footprint costs less, the rest funds extra removal."""
+        return self.footprint_usd < self.price_usd
+
+
+def bands_priced(coefficient_set: CoefficientSet) -> list[PricedBand]:
     """The set's bands with their monthly price in dollars, in display order."""
     values = coefficient_values(coefficient_set)
-    return [(band, band_price(band_spec(band), values)) for band in coefficient_set.bands.all()]
+    return [
+        PricedBand(
+            band=band,
+            price_usd=band_price(spec := band_spec(band), values),
+            footprint_usd=band_footprint_cost(spec, values),
+        )
+        for band in coefficient_set.bands.all()
+    ]
+
+
+def band_for_tokens(bands: list[Band], monthly_tokens: int) -> Band | None:
+    """The band whose range [tokens_low, tokens_high) holds this monthly volume."""
+    for band in bands:
+        low, high = band.tokens_low, band.tokens_high
+        if low <= monthly_tokens and (high is None or monthly_tokens < high):
+            return band
+    return None
 
 
 def model_class_rules(coefficient_set: CoefficientSet) -> list[ModelClassRule]:

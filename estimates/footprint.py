@@ -160,6 +160,13 @@ def price(fp: Footprint, coefficients: CoefficientValues) -> Decimal:
         return amount.quantize(_CENT, rounding=ROUND_CEILING)
 
 
+def footprint_cost(fp: Footprint, coefficients: CoefficientValues) -> Decimal:
+    """What offsetting the footprint itself costs: removal plus water, rounded up to the cent,
+    before the plan minimum (the floor's surplus funds extra removal)."""
+    with localcontext(_CONTEXT):
+        return raw_price(fp, coefficients).quantize(_CENT, rounding=ROUND_CEILING)
+
+
 def band_usage(band: BandSpec) -> dict[tuple[str, str], dict[str, Decimal]]:
     """The band's representative monthly usage in the shape ``footprint`` takes."""
     with localcontext(_CONTEXT):
@@ -170,3 +177,8 @@ def band_usage(band: BandSpec) -> dict[tuple[str, str], dict[str, Decimal]]:
 def band_price(band: BandSpec, coefficients: CoefficientValues) -> Decimal:
     """A band's price, by the same function as an estimate of the same usage."""
     return price(footprint(band_usage(band), coefficients), coefficients)
+
+
+def band_footprint_cost(band: BandSpec, coefficients: CoefficientValues) -> Decimal:
+    """What the band's own footprint costs to offset, before the plan minimum."""
+    return footprint_cost(footprint(band_usage(band), coefficients), coefficients)

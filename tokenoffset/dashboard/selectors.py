@@ -11,11 +11,10 @@ from decimal import ROUND_CEILING, Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing.selectors import SUGGESTED_BAND, offset_in_force
+from billing.selectors import BandOffer, band_offers, offset_in_force
 from connectors.models import EstimateSource, SourceStatus
-from estimates.coefficients import NoActiveCoefficientSet, bands_priced, coefficient_set_active
 from estimates.footprint import TOKEN_TYPES
-from estimates.models import Band, DailyUsage
+from estimates.models import DailyUsage
 from estimates.projection import HORIZON_DAYS
 from estimates.schedule import next_weekly_sample
 from estimates.selectors import AccountEstimate, account_estimate, sources_with_sampling
@@ -76,13 +75,6 @@ class SourceRow:
 
 
 @dataclass(frozen=True)
-class BandChoice:
-    band: Band
-    price_usd: Decimal
-    suggested: bool
-
-
-@dataclass(frozen=True)
 class DashboardData:
     offset: object | None  # billing.models.Offset
     estimate: AccountEstimate | None
@@ -91,7 +83,7 @@ class DashboardData:
     provider_spend_high_usd: Decimal
     days: list[DayTotals]
     sources: list[SourceRow]
-    bands: list[BandChoice]  # only while no offset is in force
+    bands: list[BandOffer]  # only while no offset is in force
     next_sample_at: datetime
 
     @property
@@ -203,15 +195,6 @@ def token_lines(estimate: AccountEstimate) -> list[TokenLine]:
     ]
 
 
-def band_choices() -> list[BandChoice]:
-    """The active set's bands with their prices (empty without an active set)."""
-    try:
-        priced = bands_priced(coefficient_set_active())
-    except NoActiveCoefficientSet:
-        return []
-    return [BandChoice(band, price, band.slug == SUGGESTED_BAND) for band, price in priced]
-
-
 def dashboard_data(*, account, now: datetime | None = None) -> DashboardData:
     """The dashboard's figures for one account."""
     now = now or timezone.now()
@@ -238,6 +221,8 @@ def dashboard_data(*, account, now: datetime | None = None) -> DashboardData:
         provider_spend_high_usd=spend_high,
         days=days,
         sources=sources_with_progress(account=account, estimate=estimate),
-        bands=band_choices() if offset is None else [],
+        bands=band_offers(monthly_tokens=estimate.monthly_tokens_total if estimate else None)
+        if offset is None
+        else [],
         next_sample_at=next_weekly_sample(now),
     )
