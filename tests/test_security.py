@@ -565,7 +565,7 @@ def test_logout_is_a_post(owner):
     token = page.context["csrf_token"] if page.context else client.cookies["csrftoken"].value
     response = client.post(reverse("account_logout"), {"csrfmiddlewaretoken": str(token)})
     assert response.status_code == 302
-    assert client.get("/").status_code == 302  # signed out: to the login page
+    assert client.get(reverse("billing:home")).status_code == 302  # signed out: to log in
 
 
 def test_failed_logins_are_rate_limited(client, owner):
@@ -576,7 +576,7 @@ def test_failed_logins_are_rate_limited(client, owner):
     assert response.status_code == 200
     assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    assert client.get("/").status_code == 302
+    assert client.get(reverse("billing:home")).status_code == 302
 
 
 def test_key_checks_are_rate_limited_per_account(settings, vendor_sandbox, owner_client, account):

@@ -6,15 +6,24 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.shortcuts import render
 
+from connectors import registry
 from estimates import backtest
 from estimates.coefficients import (
     NoActiveCoefficientSet,
+    band_spec,
     bands_priced,
     coefficient_set_active,
     coefficient_values,
 )
-from estimates.footprint import MODEL_CLASSES, CoefficientValues
-from estimates.models import Coefficient, CoefficientGroup, CoefficientSet
+from estimates.footprint import (
+    MODEL_CLASSES,
+    CoefficientValues,
+    Footprint,
+    band_price,
+    band_usage,
+    footprint,
+)
+from estimates.models import Band, Coefficient, CoefficientGroup, CoefficientSet
 
 VENDOR_ORDER = ("anthropic", "openai", "google", "unknown")
 VENDOR_LABELS = {"anthropic": "Anthropic", "openai": "OpenAI", "google": "Google"}
@@ -156,6 +165,41 @@ def methodology(request):
             anchor_wh=anchor_query_wh(values),
         )
     return render(request, "docs/methodology.html", context)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A band's representative month, shown as the dashboard would show it."""
+
+    band: Band
+    tokens: dict[str, Decimal]
+    footprint: Footprint
+    price_usd: Decimal
+
+
+def example_month(active: CoefficientSet, band_slug: str = "agentic") -> Example | None:
+    band = active.bands.filter(slug=band_slug).first() or active.bands.last()
+    if band is None:
+        return None
+    spec = band_spec(band)
+    values = coefficient_values(active)
+    fp = footprint(band_usage(spec), values)
+    (tokens,) = band_usage(spec).values()
+    return Example(band=band, tokens=tokens, footprint=fp, price_usd=band_price(spec, values))
+
+
+def front(request):
+    """The front page for visitors: what we do, the bands, how a source sharpens the number."""
+    try:
+        active = coefficient_set_active()
+    except NoActiveCoefficientSet:
+        active = None
+    context = {
+        "bands": bands_priced(active) if active else [],
+        "example": example_month(active) if active else None,
+        "connectors": list(registry.CONNECTORS.values()),
+    }
+    return render(request, "public/front.html", context)
 
 
 def sources(request):

@@ -7,12 +7,20 @@ from django.views.decorators.cache import never_cache
 from tokenoffset.accounts.access import account_required
 from tokenoffset.celery import app as celery_app
 
+from . import public
 from .charts import dashboard_chart
 from .selectors import dashboard_data
 
 
-@account_required
 def home(request):
+    """The dashboard for a signed-in user; the public front page for a visitor."""
+    if not request.user.is_authenticated:
+        return public.front(request)
+    return dashboard(request)
+
+
+@account_required
+def dashboard(request):
     """The offset in force beside the account's estimate, its chart and its sources."""
     data = dashboard_data(account=request.account)
     context = {
