@@ -46,3 +46,19 @@ def model_class(vendor: str, model: str, rules: Iterable[Any]) -> tuple[str, boo
     if found is None:
         return FALLBACK_CLASS, False
     return found, True
+
+
+_MAKERS = (
+    (re.compile(r"claude"), "anthropic"),
+    (re.compile(r"(ft:)?(gpt|o[1-4]\b|o[1-4]-|codex|text-embedding-3|omni-moderation)"), "openai"),
+    (re.compile(r"(gemini|gemma|text-embedding-0|textembedding)"), "google"),
+)
+
+
+def model_maker(model: str) -> str:
+    """Whose model this is, from its id: its maker's overheads apply, whoever reported it."""
+    model_id = normalise_model_id(model)
+    for pattern, maker in _MAKERS:
+        if pattern.match(model_id):
+            return maker
+    return "unknown"

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from tokenoffset.accounts import views as accounts_views
 from tokenoffset.dashboard import api as dashboard_api
+from tokenoffset.dashboard import calculator as dashboard_calculator
 from tokenoffset.dashboard import views as dashboard_views
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("healthz", dashboard_views.healthz, name="healthz"),
     path("robots.txt", dashboard_views.robots_txt, name="robots_txt"),
     path("api/v1/estimate", dashboard_api.estimate, name="api_estimate"),
+    path("api/v1/footprint", dashboard_calculator.footprint_api, name="api_footprint"),
     path("account/", include("tokenoffset.accounts.urls")),
     path("account/", include("tokenoffset.dashboard.lifecycle_urls")),
     path("sources/", include("tokenoffset.dashboard.source_urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import public
+from . import calculator, public
 
 app_name = "public"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("docs/methodology", public.methodology, name="methodology"),
     path("docs/sources", public.sources, name="sources"),
     path("privacy", public.privacy, name="privacy"),
+    path("calculator", calculator.page, name="calculator"),
 ]
