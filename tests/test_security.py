@@ -58,7 +58,7 @@ NOT_TENANT_PARAMS = {
 # Staff-only: the admin site redirects everyone else to its login page before any lookup.
 STAFF_NAMESPACES = {"admin"}
 # Not protected by CSRF on purpose: Stripe signs its webhooks instead (tested below).
-CSRF_EXEMPT = {"billing:stripe_webhook"}
+CSRF_EXEMPT = {"billing:stripe_webhook", "api_footprint"}  # signed; public and stateless
 
 
 @dataclass(frozen=True)
