@@ -142,9 +142,11 @@ def band_repriced(*, offset: Offset | None) -> BandOffer | None:
     return offer
 
 
-def estimate_offer(*, account, offset: Offset | None) -> AccountEstimate | None:
+def estimate_offer(
+    *, account, offset: Offset | None, estimate: AccountEstimate | None = None
+) -> AccountEstimate | None:
     """The account's estimate when its price differs from the billed price by a cent or more."""
-    estimate = account_estimate(account=account)
+    estimate = estimate or account_estimate(account=account)
     if estimate is None:
         return None
     if offset is not None and cents(estimate.price_usd) == offset.price_cents:
@@ -171,14 +173,15 @@ class BillingOverview:
 def billing_overview(*, account) -> BillingOverview:
     """Everything the billing page (and the dashboard's offset card) shows."""
     offset = offset_in_force(account=account)
-    estimate = estimate_offer(account=account, offset=offset)
+    estimate = account_estimate(account=account)
     return BillingOverview(
         offset=offset,
         subscription=subscription_of(account=account),
         changes=offset_changes(account=account),
+        # The suggested band holds the estimate, whether or not it is the offset in force.
         bands=band_offers(monthly_tokens=estimate.monthly_tokens_total if estimate else None),
         repriced=band_repriced(offset=offset),
-        estimate=estimate,
+        estimate=estimate_offer(account=account, offset=offset, estimate=estimate),
         floor_cents=floor_cents(),
         max_custom_cents=MAX_CUSTOM_CENTS,
     )
