@@ -1,6 +1,7 @@
 """From the first estimate to the first adoption: the dashboard and billing lead with the estimate,
 the suggested band holds the estimated volume, and a band at the plan minimum says so."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -125,3 +126,20 @@ def test_bands_at_the_plan_minimum_say_what_their_footprint_costs(owner_client, 
             f"${priced.footprint_usd:.2f}, the rest funds extra removal"
         ) in html.replace("<strong>", "").replace("</strong>", "")
     assert html.count("plan minimum; this band's footprint costs") == len(at_floor)
+
+
+def test_a_refused_key_keeps_the_vendor_and_sandbox_choice_but_never_the_key(
+    owner_client, settings, vendor_sandbox
+):
+    from connectors.sandbox.catalogue import make_key
+
+    settings.VENDOR_SANDBOX_URL = vendor_sandbox
+    key = make_key("openai", "revoked")
+    response = owner_client.post(
+        reverse("sources:add"), {"vendor": "openai", "api_key": key, "sandbox": "on"}
+    )
+    html = response.content.decode()
+    assert 'role="alert"' in html
+    assert re.search(r'<input[^>]*value="openai"[^>]*checked', html)
+    assert re.search(r'<input[^>]*name="sandbox"[^>]*checked', html)
+    assert key not in html

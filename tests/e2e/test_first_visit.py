@@ -100,3 +100,14 @@ def test_the_calculator_reproduces_the_worked_check_and_keeps_the_key_in_the_bro
     for request in to_us:
         assert key not in request.url and key not in (request.post_data or "")
         assert key not in json.dumps(request.headers)
+
+
+@pytest.mark.parametrize(
+    ("key", "vendor"),
+    [("sk-ant-admin01-abc", "Anthropic"), ("sk-admin-abc", "OpenAI"), ("sk-proj-abc", "OpenAI")],
+)
+def test_the_connect_form_preselects_the_vendor_from_the_pasted_key(page: Page, login, key, vendor):
+    login(make_owner("paste@example.org"))
+    page.goto("/sources/add/")
+    page.get_by_label("Admin key", exact=True).fill(key)
+    expect(page.get_by_label(vendor, exact=True)).to_be_checked()
