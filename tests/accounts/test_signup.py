@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils.html import escape
@@ -56,7 +57,7 @@ def test_login_and_logout(client, owner):
     assert client.get(reverse("account_logout")).status_code == 200
     assert client.get(reverse("dashboard:home")).status_code == 200
     client.post(reverse("account_logout"))
-    response = client.get(reverse("dashboard:home"))
+    response = client.get(reverse("billing:home"))
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
 
@@ -84,7 +85,13 @@ def test_password_reset_sends_a_working_link(client, owner):
     assert owner.check_password(new_password)
 
 
-def test_dashboard_requires_login(client, db):
-    response = client.get(reverse("dashboard:home"))
+@pytest.mark.parametrize("name", ["billing:home", "sources:list", "accounts:settings"])
+def test_an_accounts_pages_require_login(client, db, name):
+    response = client.get(reverse(name))
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
+
+
+def test_the_dashboard_address_shows_a_visitor_the_front_page(client, db):
+    html = client.get(reverse("dashboard:home")).content.decode()
+    assert 'id="example"' in html and 'id="offset-heading"' not in html

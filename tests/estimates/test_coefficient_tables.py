@@ -26,7 +26,7 @@ def test_v1_is_seeded_active_and_matches_the_plain_data(v1):
 
 
 def test_band_prices_from_the_database(v1):
-    prices = {band.slug: price for band, price in bands_priced(v1)}
+    prices = {priced.band.slug: priced.price_usd for priced in bands_priced(v1)}
     assert prices == {
         "casual": Decimal("1.99"),
         "worker": Decimal("1.99"),
