@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", dashboard_views.healthz, name="healthz"),
     path("robots.txt", dashboard_views.robots_txt, name="robots_txt"),
     path("api/v1/estimate", dashboard_api.estimate, name="api_estimate"),
+    path("api/v1/usage/daily", dashboard_api.usage_daily_json, name="api_usage_daily"),
     path("account/", include("tokenoffset.accounts.urls")),
     path("account/", include("tokenoffset.dashboard.lifecycle_urls")),
     path("sources/", include("tokenoffset.dashboard.source_urls")),
