@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from billing.selectors import offset_json
-from estimates.footprint import TOKEN_TYPES
 from connectors.models import EstimateSource
+from estimates.footprint import TOKEN_TYPES
 from estimates.selectors import account_estimate, sources_with_sampling, usage_daily
 
 DEFAULT_DAYS = 90  # whole UTC days before today; today is included too
