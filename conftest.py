@@ -105,16 +105,21 @@ def make_source(account, owner, sandbox):
 
 
 def ensure_coefficient_set() -> None:
-    """Put the migration-seeded coefficient set back if a transactional test's flush took it."""
-    from estimates import coefficients_v1
+    """Put the migration-seeded coefficient sets back (v1, then v2 in force) if a transactional
+    test's flush took them."""
+    from estimates import coefficients_v1, coefficients_v2
     from estimates.models import Band, Coefficient, CoefficientSet, ModelClassRule
     from estimates.seed import seed_coefficient_set
 
-    if not CoefficientSet.objects.filter(is_active=True).exists():
-        seed_coefficient_set(
-            coefficients_v1,
-            CoefficientSet=CoefficientSet,
-            Coefficient=Coefficient,
-            Band=Band,
-            ModelClassRule=ModelClassRule,
-        )
+    if CoefficientSet.objects.filter(is_active=True).exists():
+        return
+    for data in (coefficients_v1, coefficients_v2):
+        if not CoefficientSet.objects.filter(version=data.VERSION).exists():
+            seed_coefficient_set(
+                data,
+                CoefficientSet=CoefficientSet,
+                Coefficient=Coefficient,
+                Band=Band,
+                ModelClassRule=ModelClassRule,
+                active=data is coefficients_v2,
+            )

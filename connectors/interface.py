@@ -74,6 +74,9 @@ class Connector:
     # ... and its reports.
     usage: Report | None = None
     spend: Report | None = None
+    # What a source of this kind cannot report, shown beside it (e.g. "no cache split
+    # reported"); empty when there is nothing to say.
+    notes: str = ""
 
     @property
     def pulled(self) -> bool:

@@ -19,7 +19,7 @@ def seed_coefficient_set(data, *, CoefficientSet, Coefficient, Band, ModelClassR
         version=data.VERSION,
         is_active=active,
         activated_at=timezone.now() if active else None,
-        notes="Seeded defaults.",
+        notes=getattr(data, "NOTES", "Seeded defaults."),
     )
 
     def coefficient(group, name, spec, vendor=""):

@@ -5,14 +5,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from connectors.models import EstimateSource
 
+from .classify import model_maker
 from .coefficients import coefficient_values
 from .footprint import Footprint, price
-from .models import CoefficientSet, Projection, Sample, SampleStatus
+from .models import CoefficientSet, DailyUsage, Projection, Sample, SampleStatus
 
 STALE_AFTER = timedelta(days=14)
 
@@ -144,3 +145,32 @@ def sources_with_sampling(*, account) -> list[EstimateSource]:
     for source in sources:
         source.active_sample = active.get(source.pk)
     return sources
+
+
+USAGE_TOKEN_TYPES = ("uncached_input", "cache_read", "cache_write", "output")
+
+
+def usage_daily(*, account, start: date, end: date, source=None) -> list[dict]:
+    """The account's daily token counts per (date, source, model) for [start, end); one query.
+
+    Rows of one model that differ only by service tier, context window or batch are summed.
+    ``vendor`` is the model's maker (a Cursor row for a Claude model is Anthropic's).
+    """
+    rows = DailyUsage.objects.filter(account=account, date__gte=start, date__lt=end)
+    if source is not None:
+        rows = rows.filter(source=source)
+    rows = (
+        rows.values("date", "source__public_id", "source__vendor", "model")
+        .annotate(**{t: Sum(t) for t in USAGE_TOKEN_TYPES})
+        .order_by("date", "source__created_at", "source__public_id", "model")
+    )
+    return [
+        {
+            "date": row["date"].isoformat(),
+            "source": str(row["source__public_id"]),
+            "vendor": model_maker(row["model"], row["source__vendor"]),
+            "model": row["model"],
+            **{t: int(row[t] or 0) for t in USAGE_TOKEN_TYPES},
+        }
+        for row in rows
+    ]

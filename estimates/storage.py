@@ -15,7 +15,7 @@ from django.db import connection
 from connectors.models import EstimateSource
 from connectors.records import CostRecord, UsageRecord
 
-from .classify import model_class
+from .classify import model_class, model_maker
 from .coefficients import coefficient_values, model_class_rules
 from .footprint import TOKEN_TYPES, Footprint, footprint, raw_price
 from .models import CoefficientSet, DailyCost, DailyUsage, Projection, Sample
@@ -118,22 +118,29 @@ def projection_build(
     coefficient_set: CoefficientSet,
     previous: Projection | None,
 ) -> Projection:
-    """Forecast next month per (vendor, model class, token type) and price its footprint."""
+    """Forecast next month per (vendor, model class, token type) and price its footprint.
+
+    The vendor of a row is the model's maker, not the source's: a Cursor row for a Claude model
+    takes Anthropic's overheads, Cursor's own models the unknown vendor's.
+    """
     source = sample.source
     rules = model_class_rules(coefficient_set)
     values = coefficient_values(coefficient_set)
     series: dict[tuple[str, str, str], dict[date, int]] = defaultdict(lambda: defaultdict(int))
     unclassified: set[str] = set()
-    classes: dict[str, str] = {}
+    classes: dict[str, tuple[str, str]] = {}
     for row in usage:
         if row.model not in classes:
-            classes[row.model], known = model_class(source.vendor, row.model, rules)
+            maker = model_maker(row.model, source.vendor)
+            klass, known = model_class(maker, row.model, rules)
+            classes[row.model] = (maker, klass)
             if not known:
                 unclassified.add(row.model)
+        maker, klass = classes[row.model]
         for token_type in TOKEN_TYPES:
             count = getattr(row, token_type)
             if count:
-                series[(source.vendor, classes[row.model], token_type)][row.date] += count
+                series[(maker, klass, token_type)][row.date] += count
     result = project(series, window_start=sample.window_start, window_end=sample.window_end)
 
     by_class: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("robots.txt", dashboard_views.robots_txt, name="robots_txt"),
     path("api/v1/estimate", dashboard_api.estimate, name="api_estimate"),
     path("api/v1/footprint", dashboard_calculator.footprint_api, name="api_footprint"),
+    path("api/v1/usage/daily", dashboard_api.usage_daily_json, name="api_usage_daily"),
     path("account/", include("tokenoffset.accounts.urls")),
     path("account/", include("tokenoffset.dashboard.lifecycle_urls")),
     path("sources/", include("tokenoffset.dashboard.source_urls")),

@@ -14,6 +14,7 @@ from connectors import services as connector_services
 from connectors.errors import ConnectorError
 from connectors.models import EstimateSource, SourceStatus
 from estimates import storage
+from estimates.classify import model_maker
 from estimates.coefficients import coefficient_set_active
 from estimates.fetch import Fetched, fetch_window
 from estimates.models import Sample, SampleStatus, UnclassifiedModel
@@ -84,9 +85,11 @@ def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
     return sample
 
 
-def _unclassified_record(vendor: str, models: list[str]) -> None:
+def _unclassified_record(source_vendor: str, models: list[str]) -> None:
+    """Count each unclassified model under its maker, the vendor a staff rule for it names."""
     now = timezone.now()
     for model in models:
+        vendor = model_maker(model, source_vendor)
         UnclassifiedModel.objects.get_or_create(vendor=vendor, model=model)
         UnclassifiedModel.objects.filter(vendor=vendor, model=model).update(
             last_seen_at=now, times_seen=F("times_seen") + 1

@@ -34,7 +34,7 @@ def test_choosing_a_band_snapshots_it_and_records_the_change(account, owner):
     )
     offset = Offset.objects.get(account=account)
     assert (offset.kind, offset.band_slug, offset.price_cents) == ("band", "agentic", 295)
-    assert offset.coefficient_set_version == "v1"
+    assert offset.coefficient_set_version == "v2"
     assert offset.figures["volume"] == 150_000_000
     assert offset.chosen_by == owner
     assert (change.from_price_cents, change.to_price_cents, change.chosen_by) == (None, 295, owner)

@@ -78,7 +78,7 @@ def test_a_sampled_account_with_an_adopted_offset_matches_the_ready_example(
     body = owner_client.get(reverse("api_estimate")).json()
     assert_same_shape(body, load("estimate_ready"))
     assert body["offset"]["kind"] == "band" and body["offset"]["monthly_price_usd"] == "1.99"
-    assert body["estimate"]["coefficient_set"] == "v1"
+    assert body["estimate"]["coefficient_set"] == "v2"
     assert body["sources"][0]["progress"] is None
 
 

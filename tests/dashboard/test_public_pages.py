@@ -95,7 +95,8 @@ def test_methodology_lists_every_coefficient_set_and_the_sanity_anchors(client, 
     CoefficientSet.objects.create(version="v2-draft", notes="Lower cache-read weight <draft>")
     html = page(client, "public:methodology")
     history = re.search(r'id="history".*?</table>', html, re.S).group(0)
-    assert "v1" in history and "in force" in history
+    assert "in force" in row(history, 'data-version="v2')
+    assert "in force" not in row(history, 'data-version="v1')
     v2 = row(history, 'data-version="v2-draft')
     assert "not activated" in v2 and "Lower cache-read weight &lt;draft&gt;" in v2
     assert "0.24 Wh" in html and "0.34 Wh" in html
@@ -141,9 +142,35 @@ def test_the_sources_page_says_what_is_not_covered_and_why(client, db):
         "Personal and Pro Cursor seats",
     ):
         assert product in html
-    assert "Coming soon" in html
-    assert "Enterprise teams only" in html  # Cursor's why
-    assert "BigQuery" in html  # Gemini's why
+    soon = html[html.index('id="coming-soon"') :]
+    assert "Coming soon" in soon and "Local logs" in soon and "Live telemetry" in soon
+    assert "Cursor" not in soon and "Gemini" not in soon
+    assert "Enterprise teams only" in html  # Cursor's limit
+    assert "BigQuery" in html  # why Google's spend is not reported
+
+
+def test_the_sources_page_documents_what_cursor_and_google_read_store_and_cannot_see(client, db):
+    html = page(client, "public:sources")
+    cursor = html[html.index('data-vendor="cursor"') : html.index('id="google"')]
+    google = html[html.index('data-vendor="google"') : html.index('id="stored"')]
+    for method, endpoint in (("GET", "/teams/members"), ("POST", "/teams/filtered-usage-events")):
+        assert f'<span class="method">{method}</span>{endpoint}</dt>' in cursor
+    for field in ("inputTokens", "cacheReadTokens", "cacheWriteTokens", "outputTokens"):
+        assert f"<code>{field}</code>" in cursor
+    assert "<code>chargedCents</code>" in cursor and "HTTP Basic" in cursor
+    assert '<span class="method">POST</span>https://oauth2.googleapis.com/token</dt>' in google
+    assert "/v3/projects/{project}/timeSeries</dt>" in google
+    for metric in (
+        "aiplatform.googleapis.com/publisher/online_serving/token_count",
+        "generativelanguage.googleapis.com/generate_content_usage_output_token_count",
+        "generativelanguage.googleapis.com/quota/generate_content_free_tier_input_token_count/usage",
+    ):
+        assert f"<code>{metric}</code>" in google
+    assert "<code>token_uri</code> inside an uploaded JSON is ignored" in google
+    assert "<code>roles/monitoring.viewer</code>" in google
+    assert "No cache split" in google and "No spend" in google
+    keys = html[html.index('id="keys"') : html.index('id="cadence"')]
+    assert "<code>private_key</code>" in keys and "one encrypted credential" in keys
 
 
 def test_the_privacy_page_states_retention_uses_and_de_identification(client, db):
@@ -184,3 +211,14 @@ def test_the_backtest_runs_once_per_method_version(client, db, monkeypatch):
     monkeypatch.setattr(backtest, "run", lambda: pytest.fail("ran again"))
 
     assert "data-pattern=" in page(client, "public:methodology")
+
+
+def test_methodology_says_the_models_maker_decides_whose_overheads_apply(client, db):
+    html = page(client, "public:methodology")
+    maker = html[html.index("data-maker") : html.index("</p>", html.index("data-maker"))]
+    assert "<strong>maker of the model</strong>" in maker
+    assert "<code>claude-4.5-sonnet</code> takes Anthropic's" in maker
+    assert "<code>composer-1</code>" in maker
+    large = row(html, 'data-coefficient="class_energy:large')
+    assert "Gemini Pro" in large and "composer-1" in large
+    assert "Gemini Flash-Lite" in row(html, 'data-coefficient="class_energy:small')

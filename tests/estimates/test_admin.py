@@ -29,15 +29,16 @@ def run_action(client, action, *sets):
 
 
 @pytest.fixture
-def v1(db):
-    return CoefficientSet.objects.get(version="v1")
+def in_force(db):
+    """The set the migrations seeded and activated (successor)."""
+    return coefficient_set_active()
 
 
 @pytest.fixture
-def referenced(v1, account, owner):
-    """v1 once an owner chose a band priced with it."""
+def referenced(in_force, account, owner):
+    """The set in force once an owner chose a band priced with it."""
     offset_choose_band(account=account, user=owner, band_slug="agentic", expected_price_cents=295)
-    return v1
+    return in_force
 
 
 def parts(coefficient_set):
@@ -50,13 +51,13 @@ def parts(coefficient_set):
 
 def test_staff_see_the_sets_with_their_state(admin_client, referenced):
     body = admin_client.get(CHANGELIST).content.decode()
-    assert "v1" in body and "Referenced (read-only)" in body
+    assert "v2" in body and "Referenced (read-only)" in body
     assert "Clone as next version" in body and "Activate" in body
     assert "delete_selected" not in body
 
 
-def test_an_unreferenced_set_is_editable_with_its_inlines(admin_client, v1):
-    clone = coefficient_set_clone(source=v1)
+def test_an_unreferenced_set_is_editable_with_its_inlines(admin_client, in_force):
+    clone = coefficient_set_clone(source=in_force)
     body = admin_client.get(change_url(clone)).content.decode()
     assert 'name="version"' in body and 'name="_save"' in body
     for prefix in ("coefficients", "bands", "model_class_rules"):
@@ -71,40 +72,44 @@ def test_a_referenced_set_is_read_only_and_cannot_be_deleted(admin_client, refer
     assert 'name="_save"' not in body and 'name="version"' not in body
     assert 'name="coefficients-0-value"' not in body and 'name="bands-0-volume"' not in body
     assert "Clone as next version" in body
-    response = admin_client.post(change_url(referenced), {"version": "v1-edited"})
+    response = admin_client.post(change_url(referenced), {"version": "v2-edited"})
     assert response.status_code == 403
     delete = admin_client.post(f"{CHANGELIST}{referenced.pk}/delete/", {"post": "yes"})
     assert delete.status_code == 403
-    assert CoefficientSet.objects.filter(pk=referenced.pk, version="v1").exists()
+    assert CoefficientSet.objects.filter(pk=referenced.pk, version="v2").exists()
 
 
-def test_a_set_referenced_by_a_projection_is_read_only_too(admin_client, v1, account):
-    clone = coefficient_set_clone(source=v1)
+def test_a_set_referenced_by_a_projection_is_read_only_too(admin_client, in_force, account):
+    clone = coefficient_set_clone(source=in_force)
     projection = make_projection(make_source(account))
     projection.coefficient_set = clone
     projection.save()
     assert 'name="_save"' not in admin_client.get(change_url(clone)).content.decode()
 
 
-def test_the_active_set_cannot_be_deleted(admin_client, v1):
-    assert admin_client.post(f"{CHANGELIST}{v1.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert CoefficientSet.objects.filter(pk=v1.pk).exists()
+def test_the_active_set_cannot_be_deleted(admin_client, in_force):
+    assert (
+        admin_client.post(f"{CHANGELIST}{in_force.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert CoefficientSet.objects.filter(pk=in_force.pk).exists()
 
 
 def test_clone_as_next_version_copies_everything_and_stays_inactive(admin_client, referenced):
     response = run_action(admin_client, "clone_next_version", referenced)
 
-    v2 = CoefficientSet.objects.get(version="v2")
-    assert response.status_code == 302 and response.url == change_url(v2)
-    assert not v2.is_active and v2.activated_at is None and not v2.is_referenced
-    assert parts(v2) == parts(referenced)
-    assert v2.coefficients.count() == referenced.coefficients.count() > 0
-    assert v2.bands.count() == 4 and v2.model_class_rules.count() > 0
+    successor = CoefficientSet.objects.get(version="v3")
+    assert response.status_code == 302 and response.url == change_url(successor)
+    assert (
+        not successor.is_active and successor.activated_at is None and not successor.is_referenced
+    )
+    assert parts(successor) == parts(referenced)
+    assert successor.coefficients.count() == referenced.coefficients.count() > 0
+    assert successor.bands.count() == 4 and successor.model_class_rules.count() > 0
     # The original is untouched, and still the active set.
     assert coefficient_set_active() == referenced
-    # The next clone is v3.
-    run_action(admin_client, "clone_next_version", v2)
-    assert CoefficientSet.objects.filter(version="v3").exists()
+    # The next clone is v4.
+    run_action(admin_client, "clone_next_version", successor)
+    assert CoefficientSet.objects.filter(version="v4").exists()
 
 
 def test_the_change_page_has_a_clone_button_that_posts_the_action(admin_client, referenced):
@@ -113,27 +118,27 @@ def test_the_change_page_has_a_clone_button_that_posts_the_action(admin_client, 
     assert 'value="clone_next_version"' in body
 
 
-def test_activate_makes_exactly_one_set_active(admin_client, v1):
-    v2 = coefficient_set_clone(source=v1)
-    response = run_action(admin_client, "activate", v2)
+def test_activate_makes_exactly_one_set_active(admin_client, in_force):
+    successor = coefficient_set_clone(source=in_force)
+    response = run_action(admin_client, "activate", successor)
 
     assert response.status_code == 302
-    assert list(CoefficientSet.objects.filter(is_active=True)) == [v2]
-    v2.refresh_from_db()
-    assert v2.activated_at is not None
-    run_action(admin_client, "activate", v1)
-    assert list(CoefficientSet.objects.filter(is_active=True)) == [v1]
+    assert list(CoefficientSet.objects.filter(is_active=True)) == [successor]
+    successor.refresh_from_db()
+    assert successor.activated_at is not None
+    run_action(admin_client, "activate", in_force)
+    assert list(CoefficientSet.objects.filter(is_active=True)) == [in_force]
 
 
-def test_activate_refuses_two_sets_or_an_incomplete_one(admin_client, v1):
-    v2 = coefficient_set_clone(source=v1)
-    response = run_action(admin_client, "activate", v1, v2)
+def test_activate_refuses_two_sets_or_an_incomplete_one(admin_client, in_force):
+    successor = coefficient_set_clone(source=in_force)
+    response = run_action(admin_client, "activate", in_force, successor)
     assert "Select exactly one set" in admin_client.get(response.url).content.decode()
 
-    Coefficient.objects.filter(coefficient_set=v2, name="price_per_tonne_usd").delete()
-    response = run_action(admin_client, "activate", v2)
+    Coefficient.objects.filter(coefficient_set=successor, name="price_per_tonne_usd").delete()
+    response = run_action(admin_client, "activate", successor)
     assert "missing a coefficient" in admin_client.get(response.url).content.decode()
-    assert coefficient_set_active() == v1
+    assert coefficient_set_active() == in_force
 
 
 def test_activating_a_set_with_other_coefficients_never_changes_a_price(
@@ -141,15 +146,15 @@ def test_activating_a_set_with_other_coefficients_never_changes_a_price(
 ):
     before = Offset.objects.get(account=account)
     assert (before.band_slug, before.price_cents) == ("agentic", 295)
-    v2 = coefficient_set_clone(source=referenced)
+    successor = coefficient_set_clone(source=referenced)
     # Staff edit the editable successor: carbon removal got dearer.
-    Coefficient.objects.filter(coefficient_set=v2, name="price_per_tonne_usd").update(
+    Coefficient.objects.filter(coefficient_set=successor, name="price_per_tonne_usd").update(
         value=Decimal("600")
     )
 
-    run_action(admin_client, "activate", v2)
+    run_action(admin_client, "activate", successor)
 
-    assert coefficient_set_active() == v2
+    assert coefficient_set_active() == successor
     assert band_offer(slug="agentic").price_cents != 295  # the band now prices differently
     after = Offset.objects.get(account=account)
     assert (after.price_cents, after.coefficient_set_id, after.chosen_at) == (

@@ -97,7 +97,7 @@ def test_flat_sample_end_to_end_matches_the_published_method(make_source, owner_
     assert estimate["monthly_price_usd"] == f"{price:.2f}"
     assert estimate["monthly_provider_spend_usd"] == f"{Decimal('28.85') * HORIZON:.2f}"
     assert estimate["preliminary"] is False and estimate["stale"] is False
-    assert estimate["coefficient_set"] == "v1"
+    assert estimate["coefficient_set"] == "v2"
     assert body["sources"][0]["status"] == "ready"
     assert "first estimate is ready" in mail.outbox[-1].subject
 

@@ -1,12 +1,23 @@
-"""``GET /api/v1/estimate``: the current account's offset, estimate and sources as JSON."""
+"""The current account as JSON: ``GET /api/v1/estimate`` (offset, estimate, sources) and
+``GET /api/v1/usage/daily`` (daily token counts per date, source and model)."""
+
+import re
+import uuid
+from datetime import date, timedelta
 
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from billing.selectors import offset_json
+from connectors.models import EstimateSource
 from estimates.footprint import TOKEN_TYPES
-from estimates.selectors import account_estimate, sources_with_sampling
+from estimates.selectors import account_estimate, sources_with_sampling, usage_daily
+
+DEFAULT_DAYS = 90  # whole UTC days before today; today is included too
+MAX_DAYS = 400  # rows are kept for 13 months
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _money(value) -> str:
@@ -49,6 +60,7 @@ def source_json(source) -> dict:
     active = source.active_sample
     return {
         "id": str(source.public_id),
+        "kind": source.kind,
         "vendor": source.vendor,
         "label": source.label,
         "status": source.status,
@@ -57,14 +69,25 @@ def source_json(source) -> dict:
     }
 
 
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _refused(request) -> JsonResponse | None:
+    """401 without a session, 403 without an account; members and owners may read."""
+    if not request.user.is_authenticated:
+        return _error("authentication required", 401)
+    if request.account is None:
+        return _error("no account", 403)
+    return None
+
+
 @never_cache
 @require_GET
 def estimate(request):
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "authentication required"}, status=401)
+    if refused := _refused(request):
+        return refused
     account = request.account
-    if account is None:
-        return JsonResponse({"error": "no account"}, status=403)
     return JsonResponse(
         {
             "account": {"id": str(account.public_id), "name": account.name},
@@ -73,3 +96,59 @@ def estimate(request):
             "sources": [source_json(s) for s in sources_with_sampling(account=account)],
         }
     )
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def _date_param(request, name: str, default: date) -> date:
+    value = request.GET.get(name)
+    if value is None:
+        return default
+    value = value.strip()
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadQuery(f"{name} must be a date as YYYY-MM-DD, e.g. 2026-11-01") from None
+
+
+def _window(request) -> tuple[date, date]:
+    """[start, end): by default the last 90 whole UTC days plus today."""
+    today = timezone.now().date()  # USE_TZ: now() is in UTC
+    start = _date_param(request, "start", today - timedelta(days=DEFAULT_DAYS))
+    end = _date_param(request, "end", today + timedelta(days=1))
+    if end <= start:
+        raise BadQuery("end must be after start (end is exclusive)")
+    if (end - start).days > MAX_DAYS:
+        raise BadQuery(f"the range may span at most {MAX_DAYS} days")
+    return start, end
+
+
+@never_cache
+@require_GET
+def usage_daily_json(request):
+    """``GET /api/v1/usage/daily[?source=<uuid>][&start=YYYY-MM-DD&end=YYYY-MM-DD]``."""
+    if refused := _refused(request):
+        return refused
+    account = request.account
+    try:
+        start, end = _window(request)
+    except BadQuery as e:
+        return _error(str(e), 400)
+    source = None
+    if (source_id := request.GET.get("source")) is not None:
+        try:
+            public_id = uuid.UUID(source_id.strip())
+        except ValueError:
+            return _error("source must be a source id (a UUID)", 400)
+        # Through the account: another account's source is as unknown as a made-up id.
+        source = (
+            EstimateSource.objects.filter(account=account, public_id=public_id).only("pk").first()
+        )
+        if source is None:
+            return _error("no such source", 404)
+    rows = usage_daily(account=account, start=start, end=end, source=source)
+    return JsonResponse({"start": start.isoformat(), "end": end.isoformat(), "rows": rows})

@@ -37,7 +37,9 @@ EXPORT_VERSION = 1
 SOURCE = {"source_public_id": F("source__public_id")}
 
 # The columns of each section, and nothing else. Sources: the hint, never the key.
-SOURCE_FIELDS = ["public_id", "vendor", "label", "key_hint", "status", "last_error", "is_sandbox"]
+SOURCE_FIELDS = [
+    "public_id", "kind", "vendor", "label", "key_hint", "status", "last_error", "is_sandbox",
+]  # fmt: skip
 SAMPLE_FIELDS = ["public_id", "trigger", "status", "window_start", "window_end", "error"]
 USAGE_FIELDS = [
     "date", "model", "service_tier", "context_window", "batch", "uncached_input",

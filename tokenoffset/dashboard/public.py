@@ -45,9 +45,12 @@ NAME_LABELS = {
     "floor_usd": "Plan floor, $ per month",
 }
 CLASS_EXAMPLES = {
-    "small": "Claude 3 / 3.5 Haiku, gpt-4o-mini, gpt-4.1-nano, gpt-5-nano",
-    "medium": "Claude Haiku 4.5, gpt-5-mini, gpt-4.1-mini, o4-mini, o3-mini",
-    "large": "Claude Sonnet 3.7 – 4.6, gpt-4o, gpt-4.1, gpt-5, o1, o3",
+    "small": "Claude 3 / 3.5 Haiku, gpt-4o-mini, gpt-4.1-nano, gpt-5-nano, Gemini Flash-Lite, "
+    "Gemma, embeddings",
+    "medium": "Claude Haiku 4.5, gpt-5-mini, gpt-4.1-mini, o4-mini, o3-mini, gpt-5-codex-mini, "
+    "Gemini Flash",
+    "large": "Claude Sonnet 3.7 – 4.6, gpt-4o, gpt-4.1, gpt-5, gpt-5-codex, o1, o3, Gemini Pro; "
+    "models of unknown make (Cursor's composer-1, auto)",
     "frontier": "Claude Opus 4.5 and later",
     "frontier_xl": "Claude Opus 4 / 4.1, Claude 3 Opus, gpt-4.5, o1-pro, o3-pro, gpt-5-pro",
 }

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing.selectors import BandOffer, band_offers, offset_in_force
+from connectors import registry
 from connectors.models import EstimateSource, SourceStatus
 from estimates.footprint import TOKEN_TYPES
 from estimates.models import DailyUsage
@@ -33,6 +34,25 @@ TOKEN_TYPE_HINTS = {
     "cache_write": "Context written to the prompt cache",
     "output": "Generated tokens, reasoning included",
 }
+
+
+def _connector(source):
+    try:
+        return registry.for_source(source)
+    except registry.UnknownSourceKind:
+        return None
+
+
+def spend_reported(source) -> bool:
+    """False when the source's kind has no spend report: its spend is "not reported"."""
+    connector = _connector(source)
+    return connector is None or connector.has_spend
+
+
+def source_notes(source) -> str:
+    """What the source's kind cannot report (e.g. "no cache split reported"); may be empty."""
+    connector = _connector(source)
+    return connector.notes if connector is not None else ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +85,11 @@ class SourceRow:
     pages_done: int
     pages_total: int | None  # None while a report's page count is unknown
     no_usage_since: date | None = None  # its latest projection found no usage for two weeks
+    monthly_spend_usd: Decimal | None = None  # its projected provider spend, when reported
+
+    @property
+    def spend_reported(self) -> bool:
+        return spend_reported(self.source)
 
     @property
     def in_progress(self) -> bool:
@@ -85,6 +110,13 @@ class DashboardData:
     sources: list[SourceRow]
     bands: list[BandOffer]  # only while no offset is in force
     next_sample_at: datetime
+
+    @property
+    def spend_unreported(self) -> list[str]:
+        """Labels of the sources in the estimate whose spend is not reported (left out of it)."""
+        if self.estimate is None:
+            return []
+        return [p.source.label for p in self.estimate.projections if not spend_reported(p.source)]
 
     @property
     def polling(self) -> bool:
@@ -136,12 +168,14 @@ def sources_with_progress(*, account, estimate: AccountEstimate | None = None) -
     """The account's sources with their last successful sample and the running sample's progress."""
     projections = estimate.projections if estimate else []
     stopped = {p.source_id: p.last_usage for p in projections if p.stopped}
+    spend = {p.source_id: p.provider_spend_usd for p in projections}
     rows = []
     for source in sources_with_sampling(account=account):
         active = source.active_sample
         done, total = progress_pages(active.progress if active else None)
         since = stopped.get(source.pk)
-        rows.append(SourceRow(source, source.last_sampled_at, done, total, since))
+        row = SourceRow(source, source.last_sampled_at, done, total, since, spend.get(source.pk))
+        rows.append(row)
     return rows
 
 
