@@ -1,5 +1,5 @@
-"""The only place an httpx.Client is built: one GET with its retry budget, its size cap and the
-decoding of the body into a declared schema. Cursor paging over it is in connectors.paging."""
+"""The only place an httpx.Client is built: one call with its retries, size cap and decoding of
+the body into a declared schema (cursor paging over it: connectors.paging)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,11 @@ from django.conf import settings
 from connectors.errors import ConnectorError
 
 USER_AGENT = "TokenOffset/0.1 (+https://tokenoffset.example/docs/sources)"
-# Usage reports grouped by several dimensions can take a few seconds to build on the vendor
-# side, hence the long read timeout; connecting should be quick.
+# Grouped reports can take seconds to build vendor-side (long read); connecting should be quick.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=10.0)
 
-# Retry budget for one request (one page): at most MAX_ATTEMPTS tries, each wait at most
-# MAX_WAIT seconds, TOTAL_WAIT seconds of waiting in all. A longer wait is the caller's job
-# (a Celery retry), so the error is raised at once with `retry_after` set.
+# Retry budget for one request (one page): MAX_ATTEMPTS tries, each wait ≤ MAX_WAIT s, TOTAL_WAIT
+# s in all. A longer wait is the caller's (a Celery retry): raised at once with `retry_after`.
 MAX_ATTEMPTS = 3
 MAX_WAIT = 20.0
 TOTAL_WAIT = 60.0
@@ -113,12 +111,16 @@ def _vendor_text(content: bytes) -> str:
         return ""
     error = body.get("error") if isinstance(body, dict) else body
     if isinstance(error, dict):
-        label = error.get("type") or error.get("code")
+        label = error.get("type") or error.get("status") or error.get("code")
+        details = error.get("details") if isinstance(error.get("details"), list) else []
+        if reasons := [str(d["reason"]) for d in details if isinstance(d, dict) and "reason" in d]:
+            label = f"{label} ({', '.join(reasons)})"  # Google's cause: SERVICE_DISABLED …
         text = error.get("message")
         parts = [str(p) for p in (label, text) if isinstance(p, str | int) and p != ""]
         return ": ".join(parts)
-    if isinstance(error, str):
-        return error
+    if isinstance(error, str):  # OAuth token endpoints (RFC 6749 §5.2) add error_description
+        more = body.get("error_description") if isinstance(body, dict) else None
+        return f"{error}: {more}" if isinstance(more, str) and more else error
     return ""
 
 

@@ -36,6 +36,7 @@ class Delivery(StrEnum):
 class ValidatedKey:
     key: str = field(repr=False)  # never in a repr, a log line or an error report's locals
     label: str
+    hint: str = ""  # shown to people; the key's last four characters when empty
 
 
 class FetchReport(Protocol):
@@ -71,6 +72,8 @@ class Connector:
     create_key_help: str = ""
     # ... one live check, no retries: the label to show, or a ConnectorError ...
     validate: Callable[[httpx.Client, str], ValidatedKey] | None = None
+    # ... the owner's message for a refusal this kind can tell apart (else the generic one) ...
+    explain_rejection: Callable[[Exception], str | None] = lambda error: None
     # ... and its reports.
     usage: Report | None = None
     spend: Report | None = None

@@ -6,7 +6,7 @@ from django.conf import settings
 from . import registry
 from .errors import ConnectorError
 from .http import build_client
-from .interface import ValidatedKey
+from .interface import SourceKind, ValidatedKey
 
 MIN_KEY_LENGTH = 20
 MAX_KEY_LENGTH = 400
@@ -28,6 +28,13 @@ class KeyRejected(Exception):
 
 def key_shape_check(vendor: str, raw: str) -> str:
     """Strip what was pasted around the key and refuse what can't be a key, before any call."""
+    connector = registry.get(vendor)
+    if connector.kind == SourceKind.SERVICE_ACCOUNT:
+        # A service-account credential is no pasted key: its own connector reads and checks it.
+        problem = connector.key_shape_problem(raw or "")
+        if problem:
+            raise KeyRejected(problem)
+        return raw
     key = (raw or "").strip()
     if not key:
         raise KeyRejected("Paste your admin key.")
@@ -44,7 +51,7 @@ def key_shape_check(vendor: str, raw: str) -> str:
         raise KeyRejected("That is too short to be an API key. Copy the whole key.")
     if len(key) > MAX_KEY_LENGTH:
         raise KeyRejected("That is far too long to be an API key. Paste only the key.")
-    problem = registry.get(vendor).key_shape_problem(key)
+    problem = connector.key_shape_problem(key)
     if problem:
         raise KeyRejected(problem)
     return key
@@ -53,6 +60,8 @@ def key_shape_check(vendor: str, raw: str) -> str:
 def _rejection(vendor: str, key: str, error: ConnectorError) -> KeyRejected:
     connector = registry.get(vendor)
     name, create_key = connector.name, connector.create_key_help
+    if specific := connector.explain_rejection(error):
+        return KeyRejected(specific, retry_after=error.retry_after, vendor_said=error.kind)
     if error.kind in ("unauthorized", "forbidden") and connector.looks_like_standard_key(key):
         return KeyRejected(
             f"This looks like a standard API key; it cannot read org-wide usage — {create_key}.",
@@ -97,9 +106,10 @@ def key_validate(vendor: str, key: str, *, is_sandbox: bool = False) -> Validate
         vendor_base_url(vendor, is_sandbox=is_sandbox), timeout=VALIDATION_TIMEOUT
     ) as client:
         try:
-            label = connector.validate(client, key).label
+            validated = connector.validate(client, key)
         except ConnectorError as e:
             raise _rejection(vendor, key, e) from None
+    label = validated.label
     if is_sandbox:
         label = f"{label} (sandbox)"
-    return ValidatedKey(key=key, label=label[:100])
+    return ValidatedKey(key=key, label=label[:100], hint=validated.hint or key[-4:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.anthropic.connector import CONNECTOR as ANTHROPIC
+from connectors.google.connector import CONNECTOR as GOOGLE
 from connectors.interface import Connector, SourceKind
 from connectors.openai.connector import CONNECTOR as OPENAI
 
@@ -11,6 +12,7 @@ CONNECTORS: dict[str, Connector] = {
     for connector in (
         ANTHROPIC,
         OPENAI,
+        GOOGLE,
     )
 }
 

@@ -12,7 +12,7 @@ from tokenoffset.accounts.emails import email_owners
 from tokenoffset.accounts.models import Account, User
 from tokenoffset.accounts.ratelimits import limit_exceeded
 
-from . import crypto
+from . import crypto, registry
 from .keys import KeyRejected, key_shape_check, key_validate
 from .models import EstimateSource, KeyEvent, KeyEventKind, SourceStatus
 
@@ -98,10 +98,11 @@ def source_create(
         source = EstimateSource.objects.create(
             account=account,
             public_id=public_id,
+            kind=registry.get(vendor).kind,
             vendor=vendor,
             label=validated.label,
             key_ciphertext=crypto.encrypt(validated.key, source_public_id=public_id),
-            key_hint=validated.key[-4:],
+            key_hint=validated.hint or validated.key[-4:],
             is_sandbox=is_sandbox,
             created_by=user,
         )
@@ -134,7 +135,7 @@ def source_replace_key(
         # `source` was read. Re-read it under a lock and write only the key's own fields.
         source = EstimateSource.objects.select_for_update().get(pk=source.pk)
         source.key_ciphertext = crypto.encrypt(validated.key, source_public_id=source.public_id)
-        source.key_hint = validated.key[-4:]
+        source.key_hint = validated.hint or validated.key[-4:]
         source.last_error = ""
         source.attention_notified_at = None
         fields = ["key_ciphertext", "key_hint", "last_error", "attention_notified_at", "updated_at"]

@@ -109,8 +109,7 @@ TEMPLATES = [
     },
 ]
 
-# Databases: PostgreSQL in production and tests; SQLite under var/ locally. SQLite runs in WAL
-# mode with a lock timeout because the worker writes while the web process reads.
+# Databases: PostgreSQL in production and tests; SQLite under var/ locally (WAL, lock timeout).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
@@ -168,10 +167,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Token Offset] "
-# How many proxies of ours stand in front of gunicorn. 0 (the default, ``make run``): the
-# X-Forwarded-For header is ignored and REMOTE_ADDR is the client. Behind one proxy that
-# appends to X-Forwarded-For, 1. Every per-client limit (logins, sign-ups, key checks,
-# invitations) reads the client address through tokenoffset.accounts.client_address.
+# Proxies of ours in front of gunicorn. 0 (the default, ``make run``): X-Forwarded-For is ignored
+# and REMOTE_ADDR is the client; behind one proxy appending to X-Forwarded-For, 1. Every
+# per-client limit reads the client address through tokenoffset.accounts.client_address.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 
 EMAIL_BACKEND = env.str(
@@ -273,13 +271,16 @@ SAMPLE_SPREAD_MINUTES = env.float("SAMPLE_SPREAD_MINUTES", default=15)
 SAMPLE_LEASE_SECONDS = env.int("SAMPLE_LEASE_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Vendors: scheme + host only; the clients hold the /v1/ paths.
+# Vendors: scheme + host only (the clients hold the paths); Google's token endpoint: a full URL.
 ANTHROPIC_API_BASE_URL = env.str("ANTHROPIC_API_BASE_URL", default="https://api.anthropic.com")
 OPENAI_API_BASE_URL = env.str("OPENAI_API_BASE_URL", default="https://api.openai.com")
+GOOGLE_MONITORING_BASE_URL = env.str(
+    "GOOGLE_MONITORING_BASE_URL", default="https://monitoring.googleapis.com"
+)
+GOOGLE_OAUTH_TOKEN_URL = env.str("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
 # How long one report page may take to arrive (the vendors build grouped reports on demand).
 VENDOR_READ_TIMEOUT_SECONDS = env.float("VENDOR_READ_TIMEOUT_SECONDS", default=30)
-# The largest vendor response (one report page, decoded) we read; a larger one fails the sample
-# as malformed instead of filling the worker's memory. A full 31-day page is well under 1 MB.
+# The largest vendor response (decoded) we read; a larger one fails the sample as malformed.
 VENDOR_MAX_RESPONSE_BYTES = env.int("VENDOR_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
 # The local vendor sandbox (demo data). Never enabled in production.
 VENDOR_SANDBOX_URL = env.str("VENDOR_SANDBOX_URL", default="http://127.0.0.1:8765") if DEBUG else ""
@@ -294,7 +295,6 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 
 ADMINS = [("Ops", a) for a in env.list("ADMIN_EMAILS", default=[])]
-# Every error report (the emails to ADMIN_EMAILS, the DEBUG page) hides secret-named fields and
-# masks key-shaped values and URL passwords, also for requests that fail before their view.
+# Error reports (ADMIN_EMAILS mails, the DEBUG page) hide secret fields, mask key-shaped values.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "tokenoffset.error_reports.SecretsExceptionReporterFilter"
 DEFAULT_EXCEPTION_REPORTER = "tokenoffset.error_reports.SecretsExceptionReporter"

@@ -20,9 +20,10 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.sandbox import reports
+from connectors.sandbox import google, google_auth, reports
 from connectors.sandbox.catalogue import ANTHROPIC, OPENAI, effective_params, parse_key
 
 logger = logging.getLogger("connectors.sandbox")
@@ -46,8 +47,9 @@ class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True  # a `hang` request must never block shutdown
     block_on_close = False
 
-    def __init__(self, address):
+    def __init__(self, address, google_keys: Path | None = None):
         super().__init__(address, SandboxHandler)
+        self.google_keys = google_auth.KeyStore(google_keys)
         self.stopping = threading.Event()
         self.calls: dict[str, int] = {}
         self.calls_lock = threading.Lock()
@@ -68,6 +70,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._request_id = "req_" + secrets.token_hex(12)
         self._status = 0
         url = urlsplit(self.path)
+        if google.handles(url.path):
+            return google.get(self, url)
         vendor, endpoint = ROUTES.get(url.path, (None, None))
         self._vendor = vendor or (ANTHROPIC if url.path.startswith("/v1/organizations") else OPENAI)
         self._behaviour = "-"
@@ -86,6 +90,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             )
 
     def do_POST(self):
+        if google.handles(self.path):
+            return google.post(self)
         self.close_connection = True
         self._request_id = "req_" + secrets.token_hex(12)
         self._vendor = ANTHROPIC if self.path.startswith("/v1/organizations") else OPENAI

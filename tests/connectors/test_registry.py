@@ -38,7 +38,7 @@ def test_every_registered_kind_exposes_the_interface(connector, settings):
 
 def test_every_registered_kind_is_a_vendor_or_a_kind_a_source_can_store():
     assert set(registry.CONNECTORS) <= set(Vendor.values) | set(Kind.values)
-    assert [c.id for c in registry.pulled()] == ["anthropic", "openai"]
+    assert [c.id for c in registry.pulled()] == ["anthropic", "openai", "google"]
 
 
 def test_the_connect_form_offers_exactly_the_registered_admin_key_vendors():
@@ -49,7 +49,7 @@ def test_the_connect_form_offers_exactly_the_registered_admin_key_vendors():
 
 
 def test_an_unknown_kind_is_a_clear_error():
-    with pytest.raises(registry.UnknownSourceKind, match=r"'cursor'.*known: anthropic, openai"):
+    with pytest.raises(registry.UnknownSourceKind, match=r"'cursor'.*known: anthropic, google"):
         registry.get("cursor")
     with pytest.raises(LookupError):
         key_shape_check("cursor", "key_" + "x" * 40)
@@ -109,7 +109,7 @@ def test_a_pushed_kind_is_never_fetched(monkeypatch):
     )
     monkeypatch.setitem(registry.CONNECTORS, "local_logs", pushed)
     assert pushed.reports() == {} and not pushed.pulled
-    assert registry.pulled() == [registry.get("anthropic"), registry.get("openai")]
+    assert "local_logs" not in [c.id for c in registry.pulled()]
     with pytest.raises(ValueError, match="pushed"):
         fetch.fetch_window(SimpleNamespace(kind="local_logs", vendor="anthropic"), "", START, END)
 

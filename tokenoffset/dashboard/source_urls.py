@@ -7,6 +7,7 @@ app_name = "sources"
 urlpatterns = [
     path("", sources.source_list, name="list"),
     path("add/", sources.source_add, name="add"),
+    path("add/google/", sources.source_add_google, name="add_google"),
     path("<uuid:source_id>/replace/", sources.source_replace, name="replace"),
     path("<uuid:source_id>/rename/", sources.source_rename, name="rename"),
     path("<uuid:source_id>/remove/", sources.source_remove, name="remove"),

@@ -13,14 +13,21 @@ from django.views.decorators.http import require_POST
 
 from connectors import services as connector_services
 from connectors.keys import KeyRejected
-from connectors.models import EstimateSource, KeyEvent
+from connectors.models import EstimateSource, KeyEvent, Kind
+from connectors.sandbox.google_catalogue import google_sandbox_context
 from estimates import sampling
 from estimates.models import SampleTrigger
 from estimates.selectors import sources_with_sampling
 from tokenoffset.accounts.access import account_required, owner_required
 from tokenoffset.accounts.client_address import client_bucket
 
-from .forms import KeyReplaceForm, SourceAddForm, SourceRenameForm
+from .forms import (
+    GoogleCredentialForm,
+    GoogleSourceAddForm,
+    KeyReplaceForm,
+    SourceAddForm,
+    SourceRenameForm,
+)
 
 
 def _source(request, source_id) -> EstimateSource:
@@ -64,11 +71,62 @@ def source_add(request):
     return render(request, "sources/add.html", {"form": form}, status=200)
 
 
+@sensitive_post_parameters("key_json")
+@sensitive_variables("form")
+@owner_required
+def source_add_google(request):
+    """Google: a service-account key file (uploaded or pasted) and the projects to read."""
+    form = GoogleSourceAddForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = connector_services.source_create(
+                account=request.account,
+                user=request.user,
+                vendor="google",
+                raw_key=form.cleaned_data["credential"],
+                is_sandbox=form.cleaned_data.get("sandbox", False),
+                client=client_bucket(request),
+            )
+        except KeyRejected as e:
+            form.add_error("key_json", e.message)
+        else:
+            sampling.sample_request(source=source, trigger=SampleTrigger.FIRST, user=request.user)
+            messages.success(
+                request, f"Connected {source.label}. The first sample runs in the background."
+            )
+            return redirect("sources:list")
+    return render(request, "sources/add_google.html", {"form": form, **google_sandbox_context()})
+
+
+@sensitive_post_parameters("key_json")
+@sensitive_variables("form")
+def _replace_google(request, source):
+    form = GoogleCredentialForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connector_services.source_replace_key(
+                source=source,
+                user=request.user,
+                raw_key=form.cleaned_data["credential"],
+                client=client_bucket(request),
+            )
+        except KeyRejected as e:
+            form.add_error("key_json", e.message)
+        else:
+            messages.success(request, f"Replaced the key for {source.label}.")
+            _sample_after_new_key(request, source)
+            return redirect("sources:list")
+    context = {"form": form, "source": source, **google_sandbox_context()}
+    return render(request, "sources/add_google.html", context)
+
+
 @sensitive_post_parameters("api_key")
 @sensitive_variables("form")
 @owner_required
 def source_replace(request, source_id):
     source = _source(request, source_id)
+    if source.kind == Kind.SERVICE_ACCOUNT:
+        return _replace_google(request, source)
     form = KeyReplaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
