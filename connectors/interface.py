@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from connectors.errors import ConnectorError
 from connectors.paging import OnPage
 
 
@@ -46,7 +47,8 @@ class FetchReport(Protocol):
 
 @dataclass(frozen=True)
 class Report:
-    """One report of a pulled kind: records for [start, end) over the HTTP seam."""
+    """One report of a pulled kind: records for [start, end) over the HTTP seam (usage or cost
+    records, or both when one vendor call carries both)."""
 
     fetch: FetchReport
     max_days: int  # the longest sub-window one call is asked for
@@ -71,9 +73,13 @@ class Connector:
     create_key_help: str = ""
     # ... one live check, no retries: the label to show, or a ConnectorError ...
     validate: Callable[[httpx.Client, str], ValidatedKey] | None = None
+    # ... the inline message for a refusal only this vendor's answer explains, else None ...
+    rejection_message: Callable[[ConnectorError], str | None] = lambda error: None
     # ... and its reports.
     usage: Report | None = None
     spend: Report | None = None
+    # True when the usage report also returns the spend (CostRecords) from the same calls.
+    spend_in_usage: bool = False
 
     @property
     def pulled(self) -> bool:
@@ -81,7 +87,7 @@ class Connector:
 
     @property
     def has_spend(self) -> bool:
-        return self.spend is not None
+        return self.spend is not None or self.spend_in_usage
 
     def reports(self) -> dict[str, Report]:
         """The reports a sample fetches, by the name progress is recorded under."""

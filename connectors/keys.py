@@ -53,6 +53,9 @@ def key_shape_check(vendor: str, raw: str) -> str:
 def _rejection(vendor: str, key: str, error: ConnectorError) -> KeyRejected:
     connector = registry.get(vendor)
     name, create_key = connector.name, connector.create_key_help
+    explained = connector.rejection_message(error)
+    if explained:
+        return KeyRejected(explained, retry_after=error.retry_after, vendor_said=error.kind)
     if error.kind in ("unauthorized", "forbidden") and connector.looks_like_standard_key(key):
         return KeyRejected(
             f"This looks like a standard API key; it cannot read org-wide usage — {create_key}.",
