@@ -36,7 +36,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench import load, machine, sampling
+    from bench import cursor, load, machine, sampling
     from connectors.models import EstimateSource
     from tokenoffset.accounts.models import User
     from tokenoffset.accounts.services import account_create_for_user
@@ -58,6 +58,8 @@ def main() -> int:
         for r in (heavy0, heavy150):
             r.pop("source")
         results["heavy_sample"] = [heavy0, heavy150]
+        print("Cursor team, 2,000 events a day, 150 ms …", flush=True)
+        results["cursor_sample"] = cursor.cursor_sample(account, user, 150)
         print("dashboard under load …", flush=True)
         results["dashboard_load"] = load.dashboard_load(user)
         # Only the fan-out's own sources take part in the weekly run below.
@@ -115,6 +117,10 @@ def table(r: dict) -> str:
             f"{h['wall_s']} | {h['fetch_s']} | {h['write_s']} | {h['write_statements']} | "
             f"{h['peak_python_mib']} | {h['wall_over_rtt'] or '–'} | {h['fetch_over_rtt'] or '–'} |"
         )
+    if "cursor_sample" in r:
+        from bench.cursor import table_line
+
+        lines += ["", table_line(r["cursor_sample"])]
     d = r["dashboard_load"]
     lines.append("")
     if "skipped" in d:

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+MAX_REAL_WAIT = 5.0  # seconds between re-checks while requests are in flight
+
 
 class Clock(Protocol):
     def now(self) -> float: ...
@@ -86,7 +88,7 @@ class Pacer:
             with self._lock:
                 self._in_flight -= 1
                 self._done.append(self.clock.now())
-                self._answered.notify()
+                self._answered.notify_all()
 
     def hold(self, seconds: float) -> None:
         """The vendor said the budget is spent (a 429): nobody sends for `seconds`."""
@@ -112,6 +114,11 @@ class Pacer:
                         self._answered.wait()
                         continue
                     until = self._done[0] + self.window
+                if self._in_flight:
+                    # Answers due soon free places or start the count anew: wait for them in
+                    # real time, so a skipping clock never jumps over a request in flight.
+                    self._answered.wait(timeout=min(until - now, MAX_REAL_WAIT))
+                    continue
             self.clock.sleep_until(until)
 
 

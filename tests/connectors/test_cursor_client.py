@@ -371,3 +371,28 @@ def test_days_are_cut_at_utc_midnight_in_whole_milliseconds():
     assert client._epoch_ms(date(2026, 8, 20)) == 1787184000000
     assert json.dumps({"d": client._epoch_ms(date(2026, 8, 21)) - 1}) == '{"d": 1787270399999}'
     assert ms(date(2026, 8, 21)) - ms(date(2026, 8, 20)) == DAY_MS
+
+
+def test_threads_share_the_team_pace_and_a_skipping_clock_never_jumps_a_request_in_flight():
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    clock = pacing.SkipClock()
+    pacer = pacing.Pacer(60, clock=clock)
+    sent, answered = [], []
+
+    def request(_):
+        with pacer.slot():
+            sent.append(clock.now())
+            time.sleep(0.01)
+            answered.append(clock.now())
+
+    started = clock.now()
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(request, range(180)))
+    sent.sort()
+    answered.sort()
+    # The 61st request after any answer goes out more than a minute after that answer…
+    assert min(later - first for first, later in zip(answered, sent[60:], strict=False)) > 60
+    # …and 180 requests take two windows and a little, not three.
+    assert clock.now() - started < 125
