@@ -118,8 +118,7 @@ def _vendor_text(content: bytes) -> str:
         parts = [str(p) for p in (label, text) if isinstance(p, str | int) and p != ""]
         return ": ".join(parts)
     if isinstance(error, str):
-        # {"error": "Forbidden", "message": "Enterprise access required"} (Cursor): the title
-        # alone would not tell one refusal from another.
+        # Cursor: {"error": "Forbidden", "message": "Enterprise access required"}, title + detail.
         detail = body.get("message") if isinstance(body, dict) else None
         return f"{error}: {detail}" if isinstance(detail, str) and detail else error
     return ""
