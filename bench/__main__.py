@@ -36,7 +36,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench import google, load, machine, sampling
+    from bench import cursor, google, load, machine, sampling
     from connectors.models import EstimateSource
     from tokenoffset.accounts.models import User
     from tokenoffset.accounts.services import account_create_for_user
@@ -60,6 +60,8 @@ def main() -> int:
         results["heavy_sample"] = [heavy0, heavy150]
         print("Google, 5 projects, 150 ms latency …", flush=True)
         results["google_sample"] = google.google_sample(account, user, 150)
+        print("Cursor team, 2,000 events a day, 150 ms …", flush=True)
+        results["cursor_sample"] = cursor.cursor_sample(account, user, 150)
         print("dashboard under load …", flush=True)
         results["dashboard_load"] = load.dashboard_load(user)
         # Only the fan-out's own sources take part in the weekly run below.
@@ -121,6 +123,10 @@ def table(r: dict) -> str:
         from bench.google import table_lines
 
         lines += table_lines(r["google_sample"])
+    if "cursor_sample" in r:
+        from bench.cursor import table_line
+
+        lines += ["", table_line(r["cursor_sample"])]
     d = r["dashboard_load"]
     lines.append("")
     if "skipped" in d:

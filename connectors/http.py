@@ -118,8 +118,8 @@ def _vendor_text(content: bytes) -> str:
         text = error.get("message")
         parts = [str(p) for p in (label, text) if isinstance(p, str | int) and p != ""]
         return ": ".join(parts)
-    if isinstance(error, str):  # OAuth token endpoints (RFC 6749 §5.2) add error_description
-        more = body.get("error_description") if isinstance(body, dict) else None
+    if isinstance(error, str):  # OAuth adds error_description (RFC 6749 §5.2), Cursor a message
+        more = isinstance(body, dict) and (body.get("error_description") or body.get("message"))
         return f"{error}: {more}" if isinstance(more, str) and more else error
     return ""
 

@@ -47,7 +47,8 @@ class FetchReport(Protocol):
 
 @dataclass(frozen=True)
 class Report:
-    """One report of a pulled kind: records for [start, end) over the HTTP seam."""
+    """One report of a pulled kind: records for [start, end) over the HTTP seam (usage or cost
+    records, or both when one vendor call carries both)."""
 
     fetch: FetchReport
     max_days: int  # the longest sub-window one call is asked for
@@ -77,6 +78,8 @@ class Connector:
     # ... and its reports.
     usage: Report | None = None
     spend: Report | None = None
+    # True when the usage report also returns the spend (CostRecords) from the same calls.
+    spend_in_usage: bool = False
     # What a source of this kind cannot report, shown beside it (e.g. "no cache split
     # reported"); empty when there is nothing to say.
     notes: str = ""
@@ -87,7 +90,7 @@ class Connector:
 
     @property
     def has_spend(self) -> bool:
-        return self.spend is not None
+        return self.spend is not None or self.spend_in_usage
 
     def reports(self) -> dict[str, Report]:
         """The reports a sample fetches, by the name progress is recorded under."""

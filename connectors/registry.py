@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.anthropic.connector import CONNECTOR as ANTHROPIC
+from connectors.cursor.connector import CONNECTOR as CURSOR
 from connectors.google.connector import CONNECTOR as GOOGLE
 from connectors.interface import Connector, SourceKind
 from connectors.openai.connector import CONNECTOR as OPENAI
@@ -12,6 +13,7 @@ CONNECTORS: dict[str, Connector] = {
     for connector in (
         ANTHROPIC,
         OPENAI,
+        CURSOR,
         GOOGLE,
     )
 }

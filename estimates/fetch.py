@@ -117,8 +117,11 @@ def fetch_reports(
         while pending:
             done, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
             for future in done:
-                records = future.result()  # re-raises ConnectorError
-                getattr(result, futures[future]).extend(records)
+                # Re-raises ConnectorError. A report may return both kinds of record (Cursor's
+                # usage events carry tokens and money), so each goes where its type belongs.
+                for record in future.result():
+                    rows = result.costs if isinstance(record, CostRecord) else result.usage
+                    rows.append(record)
             # Called on every tick (with None when nothing changed) so the caller can renew
             # its lease while a slow vendor keeps us waiting.
             snapshot = progress.snapshot()

@@ -274,13 +274,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Vendors: scheme + host only (the clients hold the paths); Google's token endpoint: a full URL.
 ANTHROPIC_API_BASE_URL = env.str("ANTHROPIC_API_BASE_URL", default="https://api.anthropic.com")
 OPENAI_API_BASE_URL = env.str("OPENAI_API_BASE_URL", default="https://api.openai.com")
+CURSOR_API_BASE_URL = env.str("CURSOR_API_BASE_URL", default="https://api.cursor.com")
 GOOGLE_MONITORING_BASE_URL = env.str(
     "GOOGLE_MONITORING_BASE_URL", default="https://monitoring.googleapis.com"
 )
 GOOGLE_OAUTH_TOKEN_URL = env.str("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
-# How long one report page may take to arrive (the vendors build grouped reports on demand).
 VENDOR_READ_TIMEOUT_SECONDS = env.float("VENDOR_READ_TIMEOUT_SECONDS", default=30)
-# The largest vendor response (decoded) we read; a larger one fails the sample as malformed.
+# The largest decoded vendor response (page) we read; larger fails the sample, sparing memory.
 VENDOR_MAX_RESPONSE_BYTES = env.int("VENDOR_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
 # The local vendor sandbox (demo data). Never enabled in production.
 VENDOR_SANDBOX_URL = env.str("VENDOR_SANDBOX_URL", default="http://127.0.0.1:8765") if DEBUG else ""

@@ -71,4 +71,5 @@ CONNECTOR = Connector(
     explain_rejection=explain_rejection,
     usage=Report(fetch=client.fetch_usage, max_days=client.USAGE_MAX_DAYS),
     spend=None,  # provider spend needs a BigQuery billing export: not reported
+    notes="No cache split reported: input counts as uncached.",
 )

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.sandbox import google, google_auth, reports
+from connectors.sandbox import cursor, google, google_auth, reports
 from connectors.sandbox.catalogue import ANTHROPIC, OPENAI, effective_params, parse_key
 
 logger = logging.getLogger("connectors.sandbox")
@@ -66,6 +66,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
     timeout = 30  # idle keep-alive connections; not a limit on how long a handler may take
 
     def do_GET(self):  # the http.server API names handlers do_<METHOD>
+        if self.path.startswith(cursor.PATH_PREFIX):
+            return self._cursor()
         started = time.monotonic()
         self._request_id = "req_" + secrets.token_hex(12)
         self._status = 0
@@ -92,12 +94,28 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def do_POST(self):
         if google.handles(self.path):
             return google.post(self)
+        if self.path.startswith(cursor.PATH_PREFIX):
+            return self._cursor()
         self.close_connection = True
         self._request_id = "req_" + secrets.token_hex(12)
         self._vendor = ANTHROPIC if self.path.startswith("/v1/organizations") else OPENAI
         self._error(405, "invalid_request_error", f"Method {self.command} not allowed")
 
     do_PUT = do_PATCH = do_DELETE = do_POST
+
+    def _cursor(self) -> None:
+        """Cursor's Admin API (connectors.sandbox.cursor answers; the key is never logged)."""
+        self._vendor, self._request_id = cursor.CURSOR, "req_" + secrets.token_hex(12)
+        length = self.headers.get("content-length", "0")
+        body = self.rfile.read(min(int(length), 1_000_000)) if length.isdigit() else b""
+        path = urlsplit(self.path).path
+        auth = self.headers.get("authorization", "")
+        status, payload, headers, delay = cursor.respond(
+            self.command, path, auth, body, self.server.count_call
+        )
+        if not self._sleep(delay):
+            self._json(status, payload, headers)
+        logger.info("%s %s cursor status=%s", self.command, path, self._status or "none")
 
     def log_message(self, format, *args):  # one line per request is logged in do_GET
         pass

@@ -33,12 +33,12 @@ def test_every_registered_kind_exposes_the_interface(connector, settings):
         for report in connector.reports().values():
             assert report.max_days >= 1
             assert "on_page" in inspect.signature(report.fetch).parameters
-        assert connector.has_spend == ("costs" in connector.reports())
+        assert connector.has_spend == ("costs" in connector.reports() or connector.spend_in_usage)
 
 
 def test_every_registered_kind_is_a_vendor_or_a_kind_a_source_can_store():
     assert set(registry.CONNECTORS) <= set(Vendor.values) | set(Kind.values)
-    assert [c.id for c in registry.pulled()] == ["anthropic", "openai", "google"]
+    assert [c.id for c in registry.pulled()] == ["anthropic", "openai", "cursor", "google"]
 
 
 def test_the_connect_form_offers_exactly_the_registered_admin_key_vendors():
@@ -49,14 +49,16 @@ def test_the_connect_form_offers_exactly_the_registered_admin_key_vendors():
 
 
 def test_an_unknown_kind_is_a_clear_error():
-    with pytest.raises(registry.UnknownSourceKind, match=r"'cursor'.*known: anthropic, google"):
-        registry.get("cursor")
+    with pytest.raises(
+        registry.UnknownSourceKind, match=r"'nonesuch'.*known: anthropic, cursor, google"
+    ):
+        registry.get("nonesuch")
     with pytest.raises(LookupError):
-        key_shape_check("cursor", "key_" + "x" * 40)
+        key_shape_check("nonesuch", "key_" + "x" * 40)
 
 
 def test_a_sample_of_an_unknown_kind_fails_before_any_call():
-    source = SimpleNamespace(kind="admin_key", vendor="cursor", is_sandbox=False)
+    source = SimpleNamespace(kind="admin_key", vendor="nonesuch", is_sandbox=False)
     with pytest.raises(registry.UnknownSourceKind):
         fetch.fetch_window(source, "key", START, END)
 
@@ -110,6 +112,8 @@ def test_a_pushed_kind_is_never_fetched(monkeypatch):
     monkeypatch.setitem(registry.CONNECTORS, "local_logs", pushed)
     assert pushed.reports() == {} and not pushed.pulled
     assert "local_logs" not in [c.id for c in registry.pulled()]
+    assert pushed not in registry.pulled()
+    assert registry.pulled()[:2] == [registry.get("anthropic"), registry.get("openai")]
     with pytest.raises(ValueError, match="pushed"):
         fetch.fetch_window(SimpleNamespace(kind="local_logs", vendor="anthropic"), "", START, END)
 
