@@ -3,6 +3,7 @@
 import re
 
 from django.urls import reverse
+from django.utils.html import escape
 
 from connectors import registry
 from estimates.coefficients import bands_priced, coefficient_set_active
@@ -32,7 +33,7 @@ def test_every_registered_source_is_named_with_what_it_sees(client, db):
     html = front(client)
     for connector in registry.CONNECTORS.values():
         assert f'data-connector="{connector.id}"' in html
-        assert connector.sees in html
+        assert escape(connector.sees) in html
 
 
 def test_a_sample_of_the_dashboard_shows_a_bands_footprint(client, db):
