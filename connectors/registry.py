@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectors.anthropic.connector import CONNECTOR as ANTHROPIC
 from connectors.interface import Connector, SourceKind
+from connectors.local_logs.connector import CONNECTOR as LOCAL_LOGS
 from connectors.openai.connector import CONNECTOR as OPENAI
 
 CONNECTORS: dict[str, Connector] = {
@@ -11,6 +12,7 @@ CONNECTORS: dict[str, Connector] = {
     for connector in (
         ANTHROPIC,
         OPENAI,
+        LOCAL_LOGS,
     )
 }
 
