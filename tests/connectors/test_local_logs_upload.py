@@ -389,3 +389,20 @@ def test_the_demo_folder_is_served_only_in_development(owner_client, settings):
     paths = [f["path"] for f in files]
     assert any("/subagents/" in p for p in paths)
     assert any(p.startswith(".codex/archived_sessions/") for p in paths)
+
+
+def test_a_local_source_is_never_sampled_weekly_or_by_re_sample(owner_client, account):
+    from estimates.sampling import samples_weekly_fanout
+
+    post(owner_client, body())
+    src = EstimateSource.objects.get(account=account)
+    assert samples_weekly_fanout(spread_minutes=0).queued == 0
+    response = owner_client.post(reverse("sources:sample", args=[src.public_id]), follow=True)
+    assert "send it again to refresh it" in response.content.decode()
+    assert not Sample.objects.filter(source=src).exclude(trigger=SampleTrigger.UPLOAD).exists()
+
+
+def test_privacy_says_what_local_sources_store(client):
+    page = client.get("/privacy").content.decode()
+    assert "From Claude Code and Codex on your computer" in page
+    assert "do not\n        keep the upload itself" in page
