@@ -86,7 +86,12 @@ def browser_parse(megabytes: int) -> dict:
     try:
         site = tmp / "site"
         site.mkdir()
-        for name in ("local-logs-parser.js", "local-logs-worker.js"):
+        for name in (
+            "local-logs-parser.js",
+            "local-logs-claude.js",
+            "local-logs-codex.js",
+            "local-logs-worker.js",
+        ):
             shutil.copy(ROOT / "static" / "js" / name, site / name)
         (site / "index.html").write_text(HARNESS)
         data = tmp / "logs"

@@ -6,24 +6,15 @@
 // deduplication keys, and never leave this object: buildBody() emits numbers, model ids and
 // dates only.
 //
-// The rules follow the tools' own log formats:
-// - Claude Code writes one line per content block of a response, each with a copy of `usage`
-//   whose output_tokens grows; subagent files may never get a final copy. Dedupe by
-//   message.id + requestId and keep the field-wise maximum.
-// - Codex's token_count events carry a thread-cumulative total and the last turn; forked and
-//   subagent rollouts replay their parent's events, so counting is by cumulative deltas with
-//   the parent's history subtracted.
+// This file is the core: picking files, streaming lines, rows and the body. Each tool's rules
+// live in its own file (local-logs-claude.js, local-logs-codex.js), loaded after this one.
 (function (root) {
   "use strict";
 
   var PARSER = { name: "tokenoffset-local-parser", version: "1.0.0" };
   var SCHEMA = "tokenoffset.local-usage/v1";
   var MAX_PAST_DAYS = 400; // the server accepts today−400 … yesterday
-  var BURST_MS = 50; // a forked rollout writes its replayed history within milliseconds
   var PLAUSIBLE_DAY_TOKENS = 10e9;
-
-  var CLAUDE_MARK = '"usage":{';
-  var CODEX_MARKS = ['"token_count"', '"session_meta"', '"turn_context"', '"user_message"'];
 
   function utcDay(ms) {
     return new Date(ms).toISOString().slice(0, 10);
@@ -99,7 +90,6 @@
 
   Parser.prototype.run = async function (items, onProgress) {
     var chosen = this.select(items);
-    var self = this;
     var progress = this.progress;
     progress.totalFiles = chosen.length;
     progress.totalBytes = chosen.reduce(function (n, c) { return n + c.file.size; }, 0);
@@ -118,354 +108,7 @@
       tick(false);
     }
     tick(true);
-    void self;
     return this.result();
-  };
-
-  // ---- Claude Code ---------------------------------------------------------------------------
-
-  Parser.prototype.readClaude = async function (item, tick) {
-    var self = this;
-    var state = this.claude;
-    var subagent = /(^|\/)subagents\//.test(item.path);
-    var counted = false;
-    await eachLine(
-      item.file,
-      function (line) { return line.indexOf(CLAUDE_MARK) !== -1; },
-      function (line) {
-        self.progress.lines += 1;
-        if (line === null) return;
-        var entry;
-        try {
-          entry = JSON.parse(line);
-        } catch (e) {
-          state.skipped += 1;
-          return;
-        }
-        if (self.claudeEntry(entry, item.path, subagent)) counted = true;
-        tick(false);
-      },
-      function (n) { self.progress.bytes += n; tick(false); }
-    );
-    if (counted) state.files += 1;
-  };
-
-  function explicitNull(obj, name) {
-    return obj && Object.prototype.hasOwnProperty.call(obj, name) && obj[name] === null;
-  }
-
-  Parser.prototype.claudeEntry = function (line, path, subagent) {
-    var state = this.claude;
-    if (!line || typeof line !== "object") return false;
-    // The older "agent progress" shape embeds a subagent turn in the parent file.
-    var outer = line;
-    var message = line.message;
-    if (line.data && line.data.message && line.data.message.message) {
-      outer = line.data.message;
-      message = line.data.message.message;
-      subagent = true;
-    }
-    if (!message || typeof message !== "object" || !message.usage || typeof message.usage !== "object") {
-      return false;
-    }
-    var usage = message.usage;
-    var sessionId = outer.sessionId || line.sessionId;
-    if (
-      explicitNull(message, "id") || explicitNull(message, "model") ||
-      explicitNull(outer, "sessionId") || explicitNull(outer, "requestId") ||
-      explicitNull(usage, "speed") || explicitNull(usage, "cache_read_input_tokens") ||
-      explicitNull(usage, "cache_creation_input_tokens")
-    ) {
-      state.malformed += 1;
-      return false;
-    }
-    var ms = Date.parse(outer.timestamp || line.timestamp);
-    if (!isFinite(ms)) { state.skipped += 1; return false; }
-    var model = message.model;
-    // Local API-error lines and <synthetic> messages carry no real tokens; rows without a model
-    // are never sent.
-    if (line.isApiErrorMessage || outer.isApiErrorMessage) return false;
-    if (typeof model !== "string" || !model || model === "<synthetic>") return false;
-
-    var msgId = typeof message.id === "string" ? message.id : "";
-    var requestId = typeof outer.requestId === "string" ? outer.requestId : "";
-    var key;
-    // A gateway may repeat one message.id for every response and drop requestId: then the
-    // session and file join the key, or a whole day would collapse into one entry.
-    if (msgId && requestId) key = msgId + "|" + requestId;
-    else if (msgId) key = msgId + "|" + sessionId + "|" + path;
-    else key = "|" + sessionId + "|" + ms;
-
-    var split = usage.cache_creation && typeof usage.cache_creation === "object";
-    var copy = {
-      msgId: msgId,
-      hasRequestId: !!requestId,
-      sidechain: !!(outer.isSidechain || line.isSidechain),
-      subagent: subagent,
-      ms: ms,
-      model: model,
-      speed: usage.speed === "fast" || usage.speed === "standard" ? usage.speed : null,
-      input: int(usage.input_tokens),
-      cacheRead: int(usage.cache_read_input_tokens),
-      split: !!split,
-      cw5m: split ? int(usage.cache_creation.ephemeral_5m_input_tokens) : 0,
-      cw1h: split ? int(usage.cache_creation.ephemeral_1h_input_tokens) : 0,
-      cwFlat: int(usage.cache_creation_input_tokens),
-      output: int(usage.output_tokens),
-      final: (message.stop_reason !== null && message.stop_reason !== undefined) ||
-        Array.isArray(usage.iterations)
-    };
-    if (state.firstMs === null || ms < state.firstMs) state.firstMs = ms;
-    var kept = state.entries.get(key);
-    if (!kept) {
-      state.entries.set(key, copy);
-      return true;
-    }
-    // Copies of one response: input and cache fields are equal, output only grows, so the
-    // field-wise maximum is the response; a final marker on any copy makes it complete.
-    kept.input = Math.max(kept.input, copy.input);
-    kept.cacheRead = Math.max(kept.cacheRead, copy.cacheRead);
-    kept.cw5m = Math.max(kept.cw5m, copy.cw5m);
-    kept.cw1h = Math.max(kept.cw1h, copy.cw1h);
-    kept.cwFlat = Math.max(kept.cwFlat, copy.cwFlat);
-    kept.split = kept.split || copy.split;
-    kept.output = Math.max(kept.output, copy.output);
-    kept.final = kept.final || copy.final;
-    kept.sidechain = kept.sidechain && copy.sidechain;
-    kept.subagent = kept.subagent && copy.subagent;
-    if (copy.ms < kept.ms) kept.ms = copy.ms;
-    if (!kept.speed) kept.speed = copy.speed;
-    return true;
-  };
-
-  Parser.prototype.claudeRows = function (rows) {
-    var entries = this.claude.entries;
-    // /btw side questions replay a parent response under the same message.id with a new
-    // requestId and isSidechain: the sidechain copy goes, whichever was read first.
-    var mainIds = new Set();
-    entries.forEach(function (e) { if (!e.sidechain && e.msgId && e.hasRequestId) mainIds.add(e.msgId); });
-    var partial = 0;
-    entries.forEach(function (e) {
-      if (e.sidechain && e.hasRequestId && e.msgId && mainIds.has(e.msgId)) return;
-      var row = rowFor(rows, "claude_code", utcDay(e.ms), e.model, e.speed);
-      row.requests += 1;
-      row.t.input_uncached += e.input;
-      row.t.cache_read += e.cacheRead;
-      // The 5m/1h split when the log has it, else the flat field: never both.
-      if (e.split) {
-        row.t.cache_write_5m += e.cw5m;
-        row.t.cache_write_1h += e.cw1h;
-      } else {
-        row.t.cache_write_unsplit += e.cwFlat;
-      }
-      row.t.output += e.output;
-      if (e.subagent && !e.final) {
-        row.q.partial_output_requests += 1;
-        partial += 1;
-      }
-    });
-    return partial;
-  };
-
-  // ---- Codex ---------------------------------------------------------------------------------
-
-  function tokenVector(u) {
-    if (!u || typeof u !== "object") return null;
-    var cw = u.cache_write_input_tokens;
-    if (cw === undefined || cw === null) cw = u.cache_creation_input_tokens;
-    return {
-      input: int(u.input_tokens),
-      cached: int(u.cached_input_tokens),
-      cacheWrite: int(cw),
-      output: int(u.output_tokens),
-      reasoning: int(u.reasoning_output_tokens)
-    };
-  }
-
-  function vectorKey(v) {
-    return [v.input, v.cached, v.cacheWrite, v.output, v.reasoning].join(",");
-  }
-
-  var FIELDS = ["input", "cached", "cacheWrite", "output", "reasoning"];
-
-  Parser.prototype.readCodex = async function (item, tick) {
-    var self = this;
-    var state = this.codex;
-    var events = []; // compact: {k: "meta"|"turn"|"user"|"tc", ms, ...}
-    var meta = null;
-    await eachLine(
-      item.file,
-      function (line) {
-        for (var i = 0; i < CODEX_MARKS.length; i++) if (line.indexOf(CODEX_MARKS[i]) !== -1) return true;
-        return false;
-      },
-      function (line) {
-        self.progress.lines += 1;
-        if (line === null) return;
-        var ms;
-        // A user turn only marks "the child's own activity has begun": its timestamp is all
-        // that is needed, so the (possibly long) prompt is never parsed.
-        if (line.indexOf('"user_message"') !== -1 && line.indexOf('"token_count"') === -1 &&
-            line.indexOf('"session_meta"') === -1 && line.indexOf('"turn_context"') === -1) {
-          var m = /"timestamp"\s*:\s*"([^"]+)"/.exec(line.slice(0, 200));
-          ms = m ? Date.parse(m[1]) : NaN;
-          if (isFinite(ms)) events.push({ k: "user", ms: ms });
-          return;
-        }
-        var obj;
-        try {
-          obj = JSON.parse(line);
-        } catch (e) {
-          state.skipped += 1;
-          return;
-        }
-        ms = Date.parse(obj && obj.timestamp);
-        if (!isFinite(ms)) { state.skipped += 1; return; }
-        var payload = obj.payload || {};
-        if (obj.type === "session_meta") {
-          var source = payload.source;
-          var spawned = source && typeof source === "object" && source.subagent &&
-            source.subagent.thread_spawn ? source.subagent.thread_spawn.parent_thread_id : null;
-          var info = {
-            k: "meta", ms: ms,
-            id: payload.id || null,
-            parent: payload.forked_from_id || payload.parent_thread_id || spawned || null,
-            forkMs: Date.parse(payload.timestamp)
-          };
-          if (!isFinite(info.forkMs)) info.forkMs = ms;
-          if (!meta) meta = info;
-          events.push(info);
-        } else if (obj.type === "turn_context") {
-          events.push({ k: "turn", ms: ms, model: typeof payload.model === "string" ? payload.model : null });
-        } else if (obj.type === "event_msg" && payload.type === "token_count") {
-          if (payload.rate_limits && payload.rate_limits.plan_type) state.planHint = true;
-          var inf = payload.info;
-          if (!inf) return; // the first events carry rate limits only
-          events.push({
-            k: "tc", ms: ms,
-            total: tokenVector(inf.total_token_usage),
-            last: tokenVector(inf.last_token_usage),
-            model: (typeof inf.model === "string" && inf.model) ||
-              (typeof payload.model === "string" && payload.model) || null
-          });
-        } else if (obj.type === "event_msg" && payload.type === "user_message") {
-          events.push({ k: "user", ms: ms });
-        }
-        tick(false);
-      },
-      function (n) { self.progress.bytes += n; tick(false); }
-    );
-    var uuid = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i.exec(item.path);
-    var record = {
-      id: (meta && meta.id) || (uuid ? uuid[1] : item.path),
-      fileUuid: uuid ? uuid[1] : null,
-      parent: meta ? meta.parent : null,
-      forkMs: meta ? meta.forkMs : null,
-      events: events
-    };
-    state.files.push(record);
-    state.byName.set(record.id, record);
-    if (record.fileUuid) state.byName.set(record.fileUuid, record);
-  };
-
-  Parser.prototype.codexRows = function (rows) {
-    var state = this.codex;
-    var counted = new Set(); // safety net: (root thread, cumulative vector) counted once
-    var missingParents = 0;
-    var forks = 0;
-    function rootOf(rec) {
-      var seen = new Set();
-      var cur = rec;
-      while (cur.parent && !seen.has(cur.id)) {
-        seen.add(cur.id);
-        var up = state.byName.get(cur.parent);
-        if (!up) return cur.parent;
-        cur = up;
-      }
-      return cur.id;
-    }
-    state.files.forEach(function (rec) {
-      var root = rootOf(rec);
-      var parent = rec.parent ? state.byName.get(rec.parent) : null;
-      var prev = null;
-      var parentSnapshots = null;
-      var skipLeading = false;
-      var missing = false;
-      if (rec.parent) forks += 1;
-      if (parent && parent !== rec) {
-        // The parent is here: its cumulative snapshots up to the fork are history the child
-        // replays; only growth beyond the last of them is the child's own.
-        parentSnapshots = new Set();
-        parent.events.forEach(function (ev) {
-          if (ev.k === "tc" && ev.total && ev.ms <= rec.forkMs) {
-            parentSnapshots.add(vectorKey(ev.total));
-            prev = ev.total;
-          }
-        });
-      } else if (rec.parent) {
-        // The parent is gone: skip the replay burst written right after session_meta (lines
-        // within ~50 ms of each other), and anything stamped before the fork itself when the
-        // replay kept the original timestamps. The last skipped total is the baseline.
-        skipLeading = true;
-        missing = true;
-        missingParents += 1;
-      }
-      var model = null;
-      var lastMs = null;
-      var inBurst = skipLeading;
-      var sawMeta = false;
-      var firstDayRow = null;
-      rec.events.forEach(function (ev) {
-        if (inBurst && sawMeta && lastMs !== null && ev.ms - lastMs > BURST_MS && ev.ms >= rec.forkMs) {
-          inBurst = false;
-        }
-        if (ev.k === "meta") { sawMeta = true; lastMs = ev.ms; return; }
-        lastMs = ev.ms;
-        if (ev.k === "turn") { if (ev.model) model = ev.model; return; }
-        if (ev.k !== "tc") return;
-        var total = ev.total;
-        if (inBurst || (skipLeading && ev.ms < rec.forkMs)) {
-          if (total) prev = total;
-          return;
-        }
-        if (parentSnapshots && total && parentSnapshots.has(vectorKey(total))) return;
-        var delta = null;
-        if (total) {
-          var key = root + "|" + vectorKey(total);
-          if (counted.has(key)) { prev = total; return; }
-          if (prev && vectorKey(prev) === vectorKey(total)) return; // a repeated snapshot
-          var base = prev || { input: 0, cached: 0, cacheWrite: 0, output: 0, reasoning: 0 };
-          var reset = total.input + total.output < base.input + base.output;
-          if (reset) {
-            // Compaction or a new thread restarted the counter lower: the turn is in `last`.
-            delta = ev.last || total;
-          } else {
-            delta = {};
-            FIELDS.forEach(function (f) { delta[f] = Math.max(0, total[f] - base[f]); });
-          }
-          counted.add(key);
-          prev = total;
-        } else {
-          delta = ev.last;
-        }
-        if (!delta) return;
-        if (!delta.input && !delta.cached && !delta.cacheWrite && !delta.output) return;
-        var useModel = model || ev.model || "unknown";
-        var row = rowFor(rows, "codex", utcDay(ev.ms), useModel, null);
-        // OpenAI counts cached and cache-write tokens inside input, reasoning inside output.
-        var cached = Math.min(delta.cached, delta.input);
-        var cacheWrite = Math.min(delta.cacheWrite, delta.input - cached);
-        row.requests += 1;
-        row.t.input_uncached += delta.input - cached - cacheWrite;
-        row.t.cache_read += cached;
-        row.t.cache_write_unsplit += cacheWrite;
-        row.t.output += delta.output;
-        row.t.reasoning += Math.min(delta.reasoning, delta.output);
-        if (!firstDayRow) firstDayRow = row;
-      });
-      if (missing && firstDayRow) firstDayRow.q.fork_parent_missing += 1;
-    });
-    return { forks: forks, missingParents: missingParents };
   };
 
   // ---- Rows and the body ---------------------------------------------------------------------
@@ -615,6 +258,8 @@
     classify: classify,
     create: function () { return new Parser(); },
     buildBody: buildBody,
-    utcDay: utcDay
+    utcDay: utcDay,
+    // For local-logs-claude.js and local-logs-codex.js, which add the two tools' readers.
+    internal: { Parser: Parser, int: int, utcDay: utcDay, eachLine: eachLine, rowFor: rowFor }
   };
 })(typeof self !== "undefined" ? self : this);

@@ -148,6 +148,30 @@
     show("ll-double", excluded.length > 0);
   }
 
+  var WARNINGS = {
+    retention_window_30d: "Claude Code deletes transcripts after 30 days by default: only what " +
+      "is still on this computer is covered (see the cleanupPeriodDays tip below).",
+    subagent_partial_output: "Some subagent responses never got their final output count: " +
+      "output is a lower bound.",
+    malformed_lines: "Some lines had missing ids or counts and were left out.",
+    unreadable_lines: "Some lines could not be read and were left out.",
+    fork_parent_missing: "Some forked Codex sessions had no parent on this computer: their " +
+      "replayed history was recognised by timing.",
+    implausible_day_over_10b: "One day has more than 10 billion tokens: check before sending."
+  };
+
+  function renderWarnings() {
+    var list = $("ll-warnings");
+    list.textContent = "";
+    body.sources.forEach(function (s) {
+      s.warnings.forEach(function (code) {
+        var li = document.createElement("li");
+        li.textContent = LocalLogsParser.SURFACES[s.surface].name + ": " + (WARNINGS[code] || code);
+        list.appendChild(li);
+      });
+    });
+  }
+
   function review() {
     rebuild();
     var tools = {};
@@ -188,6 +212,7 @@
         fmt(result.codex.missingParents) + " whose parent is missing" : ""));
     }
     $("ll-summary").textContent = summary.join(". ") + (summary.length ? "." : "");
+    renderWarnings();
     setStatus(body.rows.length ? "Ready. Nothing has been sent." :
       "No finished day of usage found in that folder.", !body.rows.length);
     show("ll-review", true);

@@ -406,3 +406,16 @@ def test_privacy_says_what_local_sources_store(client):
     page = client.get("/privacy").content.decode()
     assert "From Claude Code and Codex on your computer" in page
     assert "do not\n        keep the upload itself" in page
+
+
+def test_the_page_loads_the_parser_with_its_published_integrity_hash(owner_client):
+    import base64
+    import hashlib
+
+    from django.contrib.staticfiles import finders
+
+    page = owner_client.get(reverse("sources:local_logs")).content.decode()
+    with open(finders.find("js/local-logs-parser.js"), "rb") as f:
+        sri = "sha384-" + base64.b64encode(hashlib.sha384(f.read()).digest()).decode()
+    assert f'integrity="{sri}"' in page
+    assert "local-logs-codex.js" in page

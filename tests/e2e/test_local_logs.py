@@ -64,6 +64,7 @@ def test_an_owner_sends_claude_code_then_codex_totals_and_nothing_else_leaves(
     page.set_input_files("#ll-input", str(FIXTURES / "claude"))
     expect(page.locator("#ll-review")).to_be_visible()
     expect(page.locator("#ll-days tr")).to_have_count(4)
+    expect(page.locator("#ll-warnings")).to_contain_text("output is a lower bound")
     page.get_by_label("Claude Code").select_option("subscription")
     expect(page.locator("#ll-json")).to_contain_text('"billing": "subscription"')
     # Reading the folder sent nothing.
@@ -120,3 +121,15 @@ def test_an_owner_sends_claude_code_then_codex_totals_and_nothing_else_leaves(
     page.goto("/sources/local/")
     expect(page.locator("#local-sources")).to_contain_text("Claude Code on work laptop")
     expect(page.locator("#local-sources")).to_contain_text("Last 3 days on this computer")
+
+
+def test_a_newcomer_tries_it_with_the_demo_logs(page: Page, login, settings):
+    settings.DEBUG = True  # the demo exists in development (`make run`) only
+    login(make_owner("new@example.org"))
+    page.goto("/sources/local/")
+    page.get_by_role("button", name="Try it with demo logs").click()
+    expect(page.locator("#ll-review")).to_be_visible()
+    expect(page.locator("#ll-days")).to_contain_text("Claude Code")
+    expect(page.locator("#ll-days")).to_contain_text("Codex")
+    body = page.locator("#ll-json").text_content()
+    assert "demo-" not in body and "req_" not in body and "/home/demo" not in body

@@ -187,15 +187,10 @@ def test_it_totals_codex_rollouts_without_replayed_or_archived_double_counts(loc
     assert source["billing"] == "subscription"
 
 
-def test_it_buckets_by_utc_day_whatever_the_browsers_time_zone(browser, live_server, login):
+def test_it_buckets_by_utc_day_whatever_the_browsers_time_zone(browser, live_server, client):
+    client.force_login(make_owner("kiwi@example.org"))
     context = browser.new_context(base_url=live_server.url, timezone_id="Pacific/Auckland")
     try:
-        context.add_cookies([])
-        page = context.new_page()
-        from django.test import Client
-
-        client = Client()
-        client.force_login(make_owner("kiwi@example.org"))
         context.add_cookies(
             [
                 {
@@ -205,6 +200,7 @@ def test_it_buckets_by_utc_day_whatever_the_browsers_time_zone(browser, live_ser
                 }
             ]
         )
+        page = context.new_page()
         page.clock.set_fixed_time(NOW)
         page.goto("/sources/local/")
         body = parsed(page, FIXTURES / "claude")

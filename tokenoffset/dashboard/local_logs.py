@@ -4,7 +4,12 @@ The browser does the reading; these views only show the page, take the daily tot
 (validated in connectors.local_logs.schema, stored by estimates.pushed) and answer in JSON.
 """
 
+import base64
+import hashlib
+from functools import cache
+
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +21,27 @@ from connectors.models import EstimateSource, Kind
 from estimates.models import PushedSource
 from estimates.pushed import local_upload_store
 from tokenoffset.accounts.access import account_required, owner_required
+
+# The code that reads the user's folder, in load order; its hashes are published on the page and
+# the page's own script tags carry them as Subresource Integrity.
+PARSER_FILES = (
+    "js/local-logs-parser.js",
+    "js/local-logs-claude.js",
+    "js/local-logs-codex.js",
+    "js/local-logs-worker.js",
+    "js/local-logs.js",
+)
+
+
+@cache
+def parser_integrity() -> dict[str, str]:
+    """{static path: "sha384-…"} of the parser's files as they are deployed."""
+    hashes = {}
+    for path in PARSER_FILES:
+        with open(finders.find(path), "rb") as f:
+            digest = hashlib.sha384(f.read()).digest()
+        hashes[path] = "sha384-" + base64.b64encode(digest).decode()
+    return hashes
 
 
 @account_required
@@ -38,6 +64,9 @@ def local_logs_page(request):
             "admin_anthropic": "anthropic" in admin_vendors,
             "admin_openai": "openai" in admin_vendors,
             "demo": settings.DEBUG,
+            "integrity": parser_integrity(),
+            "sri_parser": parser_integrity()["js/local-logs-parser.js"],
+            "sri_page": parser_integrity()["js/local-logs.js"],
         },
     )
 
