@@ -101,7 +101,7 @@ def local_upload_store(*, account: Account, user, upload: Upload) -> list[Stored
     with transaction.atomic():
         # One upload at a time per account: the (sender, tool, computer) lookup-or-create below
         # must not race another tab's send.
-        Account.objects.select_for_update().filter(pk=account.pk).exists()
+        list(Account.objects.select_for_update().filter(pk=account.pk).values_list("pk"))
         for part in upload.sources:
             stored.append(_store_tool(account=account, user=user, upload=upload, part=part))
     return stored

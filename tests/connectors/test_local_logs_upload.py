@@ -419,3 +419,13 @@ def test_the_page_loads_the_parser_with_its_published_integrity_hash(owner_clien
         sri = "sha384-" + base64.b64encode(hashlib.sha384(f.read()).digest()).decode()
     assert f'integrity="{sri}"' in page
     assert "local-logs-codex.js" in page
+
+
+def test_local_sources_find_their_pushed_connector_in_the_registry(owner_client, account):
+    from connectors import registry
+    from connectors.interface import Delivery
+
+    post(owner_client, body())
+    connector = registry.for_source(EstimateSource.objects.get(account=account))
+    assert (connector.id, connector.delivery) == ("local_logs", Delivery.PUSHED)
+    assert connector not in registry.pulled()

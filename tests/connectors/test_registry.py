@@ -49,7 +49,9 @@ def test_the_connect_form_offers_exactly_the_registered_admin_key_vendors():
 
 
 def test_an_unknown_kind_is_a_clear_error():
-    with pytest.raises(registry.UnknownSourceKind, match=r"'cursor'.*known: anthropic, openai"):
+    with pytest.raises(
+        registry.UnknownSourceKind, match=r"'cursor'.*known: anthropic, local_logs, openai"
+    ):
         registry.get("cursor")
     with pytest.raises(LookupError):
         key_shape_check("cursor", "key_" + "x" * 40)
