@@ -36,7 +36,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench import cursor, google, load, machine, sampling
+    from bench import cursor, google, load, local_logs, machine, sampling
     from connectors.models import EstimateSource
     from tokenoffset.accounts.models import User
     from tokenoffset.accounts.services import account_create_for_user
@@ -62,6 +62,11 @@ def main() -> int:
         results["google_sample"] = google.google_sample(account, user, 150)
         print("Cursor team, 2,000 events a day, 150 ms …", flush=True)
         results["cursor_sample"] = cursor.cursor_sample(account, user, 150)
+        mb = int(os.environ.get("BENCH_LOCAL_LOGS_MB", "500"))
+        print(f"local logs: parsing {mb} MB of transcripts in the browser …", flush=True)
+        results["local_logs_parse"] = local_logs.browser_parse(mb)
+        print("local logs: the largest upload's server time …", flush=True)
+        results["local_logs_upload"] = local_logs.upload_server_time(account, user)
         print("dashboard under load …", flush=True)
         results["dashboard_load"] = load.dashboard_load(user)
         # Only the fan-out's own sources take part in the weekly run below.
@@ -143,6 +148,19 @@ def table(r: dict) -> str:
                 f"| {name} | {x['p50_ms']} | {x['p99_ms']} | {x['rps']} | {x['non_2xx']} |"
             )
         lines.append(f"\ndashboard RPS ÷ trivial RPS = {d['rps_ratio']}")
+    lines.append("")
+    lp, lu = r["local_logs_parse"], r["local_logs_upload"]
+    if "skipped" in lp:
+        lines.append(f"local logs parse: skipped ({lp['skipped']})")
+    else:
+        lines.append(
+            f"local logs: {lp['megabytes']} MB of transcripts parsed in the browser's Web Worker "
+            f"in {lp['parse_s']} s = {lp['mb_per_s']} MB/s ({lp['lines']} lines, {lp['rows']} rows)"
+        )
+    lines.append(
+        f"local logs upload: {lu['rows']} rows ({lu['body_kb']} kB) stored and projected in "
+        f"{lu['first_s']} s; re-sent (replace) in {lu['resend_s']} s"
+    )
     f = r["weekly_fanout"]
     lines.append("")
     lines.append(

@@ -6,6 +6,7 @@ from connectors.anthropic.connector import CONNECTOR as ANTHROPIC
 from connectors.cursor.connector import CONNECTOR as CURSOR
 from connectors.google.connector import CONNECTOR as GOOGLE
 from connectors.interface import Connector, SourceKind
+from connectors.local_logs.connector import CONNECTOR as LOCAL_LOGS
 from connectors.openai.connector import CONNECTOR as OPENAI
 
 CONNECTORS: dict[str, Connector] = {
@@ -15,6 +16,7 @@ CONNECTORS: dict[str, Connector] = {
         OPENAI,
         CURSOR,
         GOOGLE,
+        LOCAL_LOGS,
     )
 }
 

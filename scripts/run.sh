@@ -13,6 +13,7 @@ mkdir -p var/log
 
 $BIN/python manage.py dev_encryption_key
 $BIN/python manage.py migrate --noinput
+$BIN/python manage.py local_logs_demo var/demo-logs  # "Try it with demo logs"
 
 pids=()
 stop_all() {

@@ -9,6 +9,7 @@ from .coefficients import (
     CoefficientSet,
     ModelClassRule,
 )
+from .pushed import Billing, PushedSource
 from .samples import (
     DailyCost,
     DailyUsage,
@@ -23,6 +24,7 @@ __all__ = [
     "MODEL_CLASS_CHOICES",
     "TOKEN_TYPE_CHOICES",
     "Band",
+    "Billing",
     "Coefficient",
     "CoefficientGroup",
     "CoefficientSet",
@@ -30,6 +32,7 @@ __all__ = [
     "DailyUsage",
     "ModelClassRule",
     "Projection",
+    "PushedSource",
     "Sample",
     "SampleStatus",
     "SampleTrigger",

@@ -17,6 +17,7 @@ class SampleTrigger(models.TextChoices):
     FIRST = "first", "First connect"
     WEEKLY = "weekly", "Weekly"
     MANUAL = "manual", "Manual"
+    UPLOAD = "upload", "Upload"  # daily totals pushed to us (local logs)
 
 
 class SampleStatus(models.TextChoices):

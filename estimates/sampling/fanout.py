@@ -7,7 +7,7 @@ from django.conf import settings
 from connectors.models import EstimateSource, SourceStatus
 from estimates.models import SampleTrigger
 
-from .requests import AlreadySampling, sample_request
+from .requests import PUSHED_KINDS, AlreadySampling, sample_request
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,9 @@ def samples_weekly_fanout(*, spread_minutes: float | None = None) -> FanoutResul
     """One weekly sample per source not needing attention, spread over a few minutes."""
     spread = settings.SAMPLE_SPREAD_MINUTES if spread_minutes is None else spread_minutes
     sources = list(
-        EstimateSource.objects.exclude(status=SourceStatus.NEEDS_ATTENTION).order_by("pk")
+        EstimateSource.objects.exclude(status=SourceStatus.NEEDS_ATTENTION)
+        .exclude(kind__in=PUSHED_KINDS)  # sent to us, never fetched
+        .order_by("pk")
     )
     queued = skipped = 0
     for index, source in enumerate(sources):

@@ -6,14 +6,26 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.models import EstimateSource
+from connectors.models import EstimateSource, Kind
 from estimates.models import Sample, SampleStatus, SampleTrigger
 
 MANUAL_INTERVAL = timedelta(minutes=5)
+PUSHED_KINDS = (Kind.LOCAL_LOGS, Kind.LIVE)
 
 
 class AlreadySampling(Exception):
     """A sample of this source is queued or running."""
+
+
+class NotSampled(AlreadySampling):
+    """A pushed source (local logs, live) is never fetched: it refreshes when its tool sends.
+
+    A kind of AlreadySampling so that every caller already handling "no sample now" (the
+    Re-sample button, the weekly fan-out, a replaced key) handles it too.
+    """
+
+    def __init__(self):
+        super().__init__("This source is sent to us from a computer; send it again to refresh it.")
 
 
 class TooSoon(Exception):
@@ -44,6 +56,8 @@ def sample_request(
     ``enforce_interval=False`` is for samples a new key calls for: the limit is about owners
     pressing Re-sample, not about using a key they just pasted.
     """
+    if source.kind in PUSHED_KINDS:
+        raise NotSampled()
     with transaction.atomic():
         source = EstimateSource.objects.select_for_update().get(pk=source.pk)
         active = Sample.objects.filter(

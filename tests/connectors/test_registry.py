@@ -49,9 +49,8 @@ def test_the_connect_form_offers_exactly_the_registered_admin_key_vendors():
 
 
 def test_an_unknown_kind_is_a_clear_error():
-    with pytest.raises(
-        registry.UnknownSourceKind, match=r"'nonesuch'.*known: anthropic, cursor, google"
-    ):
+    known = r"'nonesuch'.*known: anthropic, cursor, google, local_logs"
+    with pytest.raises(registry.UnknownSourceKind, match=known):
         registry.get("nonesuch")
     with pytest.raises(LookupError):
         key_shape_check("nonesuch", "key_" + "x" * 40)

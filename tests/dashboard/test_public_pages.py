@@ -143,7 +143,9 @@ def test_the_sources_page_says_what_is_not_covered_and_why(client, db):
     ):
         assert product in html
     soon = html[html.index('id="coming-soon"') :]
-    assert "Coming soon" in soon and "Local logs" in soon and "Live telemetry" in soon
+    assert "Coming soon" in soon and "Live telemetry" in soon and "Local logs" not in soon
+    local = html[html.index('id="local-logs"') : html.index('id="coming-soon"')]
+    assert "Never prompts, completions" in local and "cleanupPeriodDays" in local
     assert "Cursor" not in soon and "Gemini" not in soon
     assert "Enterprise teams only" in html  # Cursor's limit
     assert "BigQuery" in html  # why Google's spend is not reported

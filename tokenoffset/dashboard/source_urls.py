@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import sources
+from . import local_logs, sources
 
 app_name = "sources"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", sources.source_list, name="list"),
     path("add/", sources.source_add, name="add"),
     path("add/google/", sources.source_add_google, name="add_google"),
+    path("local/", local_logs.local_logs_page, name="local_logs"),
+    path("local/upload", local_logs.local_logs_upload, name="local_logs_upload"),
+    path("local/demo.json", local_logs.local_logs_demo, name="local_logs_demo"),
     path("<uuid:source_id>/replace/", sources.source_replace, name="replace"),
     path("<uuid:source_id>/rename/", sources.source_rename, name="rename"),
     path("<uuid:source_id>/remove/", sources.source_remove, name="remove"),
