@@ -429,3 +429,15 @@ def test_local_sources_find_their_pushed_connector_in_the_registry(owner_client,
     connector = registry.for_source(EstimateSource.objects.get(account=account))
     assert (connector.id, connector.delivery) == ("local_logs", Delivery.PUSHED)
     assert connector not in registry.pulled()
+
+
+def test_the_sources_list_offers_a_local_source_a_new_send_not_a_key(owner_client, account):
+    assert post(owner_client, body()).status_code == 201
+    local = EstimateSource.objects.get(account=account, kind="local_logs")
+
+    html = owner_client.get("/sources/").content.decode()
+
+    row = html[html.index(f'data-source="{local.public_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Send again" in row and "no key" in row and "when you send the folder again" in row
+    assert "Replace key" not in row and "Re-sample" not in row and "••••" not in row
