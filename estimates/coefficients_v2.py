@@ -13,8 +13,10 @@ Like v1, nothing here imports Django, and nothing here may change once a data mi
 seeded it: a later set is a new module and a new migration.
 """
 
+from dataclasses import replace
+
 from estimates import coefficients_v1 as _v1
-from estimates.footprint import BandSpec, CoefficientValues, VendorCoefficients
+from estimates.footprint import BandSpec, CoefficientValues
 
 VERSION = "v2"
 
@@ -82,21 +84,10 @@ MODEL_CLASS_RULES = (
 
 
 def coefficient_values() -> CoefficientValues:
-    """The v2 set as the math consumes it (what the seeded database rows must reproduce)."""
-    return CoefficientValues(
-        version=VERSION,
-        class_energy_wh={k: v["value"] for k, v in CLASS_ENERGY_WH_PER_MTOK.items()},
-        token_weights={k: v["value"] for k, v in TOKEN_WEIGHTS.items()},
-        vendors={
-            vendor: VendorCoefficients(**{k: v["value"] for k, v in values.items()})
-            for vendor, values in VENDORS.items()
-        },
-        price_per_tonne_usd=PRICE_PER_TONNE_USD["value"],
-        price_per_m3_usd=PRICE_PER_M3_USD["value"],
-        floor_usd=FLOOR_USD["value"],
-    )
+    """The v2 set as the math consumes it: v1's values under v2's name."""
+    return replace(_v1.coefficient_values(), version=VERSION)
 
 
 def band_specs() -> tuple[BandSpec, ...]:
     """The v2 bands (v1's) as ``BandSpec`` objects."""
-    return tuple(BandSpec(**band) for band in BANDS)
+    return _v1.band_specs()
