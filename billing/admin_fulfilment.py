@@ -7,6 +7,7 @@ stays ``estimates.admin.coefficient_set_activate``; estimates imports nothing fr
 """
 
 from django.contrib import admin, messages
+from django.db import models
 
 from estimates.admin import CoefficientSetAdmin
 from estimates.models import CoefficientSet
@@ -103,6 +104,7 @@ class WaterPurchaseAdmin(admin.ModelAdmin):
     fields = ["partner", "cubic_metres", "amount_cents", "currency", "receipt_url",
               "purchased_at", "allocated_at"]  # fmt: skip
     readonly_fields = ["allocated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         # An allocated purchase is history: the m³ are in users' allocations.

@@ -195,7 +195,7 @@ def water_purchase_allocate(*, purchase: WaterPurchase) -> int:
         if locked.allocated_at is not None:
             return 0
         due = list(
-            OffsetObligation.objects.select_for_update()
+            OffsetObligation.objects.select_for_update(of=("self",))
             .filter(
                 state__in=[ObligationState.PENDING, ObligationState.ALLOCATED],
                 water_cents__gt=0,
