@@ -90,3 +90,6 @@ class UsageAlertAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+from . import admin_fulfilment  # noqa: E402, F401  (the ledger's admin and the price guard)

@@ -259,3 +259,18 @@ class UsageAlert(models.Model):
 
     def __str__(self):
         return f"Usage alert for {self.account_id} ({'on' if self.enabled else 'off'})"
+
+
+# The fulfilment ledger's models live in their own module.
+from .ledger_models import (  # noqa: E402, F401
+    Allocation,
+    BatchStatus,
+    CarryOver,
+    ClimateOrderBatch,
+    ClimateProduct,
+    DeliveryDetail,
+    ObligationState,
+    OffsetObligation,
+    WaterAllocation,
+    WaterPurchase,
+)

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from tokenoffset.accounts.models import Account
 
-from . import alerts, stripe_client
+from . import alerts, fulfilment, stripe_client
 from .models import OffsetChange
 from .stripe_cleanup import stripe_cleanups_run_due
 from .subscriptions import subscription_price_sync
@@ -41,3 +41,13 @@ def usage_alert_task(account_id: int) -> None:
 def stripe_cleanups_retry_task() -> None:
     """Every few minutes: retry the Stripe cleanups still pending (each backs off on failure)."""
     stripe_cleanups_run_due()
+
+
+@shared_task(bind=True, max_retries=6, acks_late=True)
+def fulfilment_batch_monthly_task(self, period: str = "") -> str:
+    """The 5th at 06:00 UTC: order last month's removal (safe to re-run: never buys twice)."""
+    try:
+        report = fulfilment.batch_run(period=period or fulfilment.previous_period())
+    except stripe_client.PaymentsError as e:
+        raise self.retry(exc=e, countdown=min(600 * 2**self.request.retries, 6 * 3600)) from e
+    return str(report)

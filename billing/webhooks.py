@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tokenoffset.accounts.models import Membership, Role
 
-from . import stripe_client
+from . import fulfilment_events, ledger, stripe_client
 from .models import LIVE_STATUSES, OffsetChange, StripeCleanup, StripeEvent, Subscription
 from .stripe_cleanup import (
     stripe_cleanup_run,
@@ -27,8 +27,6 @@ from .stripe_cleanup import (
 from .subscriptions import subscription_price_sync_or_retry, subscription_state_apply
 
 logger = logging.getLogger(__name__)
-
-log = logging.getLogger(__name__)
 
 SUBSCRIPTION_EVENTS = {
     "customer.subscription.created",
@@ -132,6 +130,8 @@ def event_process(*, record: StripeEvent) -> str:
         return _invoice_paid(record, obj)
     if record.type == "invoice.payment_failed":
         return _invoice_payment_failed(record, obj)
+    if record.type in fulfilment_events.HANDLED:
+        return fulfilment_events.event_apply(record=record, obj=obj, finish=_finish)
     _finish(record, "ignored: unhandled type")
     return "ignored"
 
@@ -222,10 +222,15 @@ def _invoice_paid(record: StripeEvent, invoice: dict) -> str:
     if subscription is None or not _invoice_subscription_id(invoice):
         _finish(record, "ignored: unknown customer or not a subscription invoice")
         return "ignored"
+    # Its Stripe fee (read before the transaction); unknown for now if Stripe cannot say.
+    payment = ledger.payment_lookup(invoice_id=invoice.get("id") or "")
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
         if not _finish(record, "invoice paid", locked):
             return "duplicate"
+        ledger.obligation_record(
+            subscription=locked, invoice=invoice, paid_at=record.created, payment=payment
+        )
         locked.last_paid_invoice_id = invoice.get("id", "")
         locked.last_paid_at = record.created
         # A late "paid" for an older invoice must not clear a newer failure.

@@ -56,6 +56,12 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.stripe_cleanups_retry_task",
         "schedule": crontab(minute="*/5"),
     },
+    # The 5th of each month at 06:00 UTC (last month's card payments have settled by then):
+    # one Stripe Climate order for last month's paid removal money, allocated pro rata.
+    "fulfilment-batch-monthly": {
+        "task": "billing.tasks.fulfilment_batch_monthly_task",
+        "schedule": crontab(minute=0, hour=6, day_of_month=5),
+    },
 }
 
 

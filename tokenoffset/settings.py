@@ -167,9 +167,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Token Offset] "
-# Proxies of ours in front of gunicorn. 0 (the default, ``make run``): X-Forwarded-For is ignored
-# and REMOTE_ADDR is the client; behind one proxy appending to X-Forwarded-For, 1. Every
-# per-client limit reads the client address through tokenoffset.accounts.client_address.
+# Proxies of ours in front of gunicorn: 0 (default) ignores X-Forwarded-For; behind one proxy
+# appending to it, 1. Per-client limits read tokenoffset.accounts.client_address.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 
 EMAIL_BACKEND = env.str(
@@ -237,9 +236,8 @@ CONTENT_SECURITY_POLICY = {
 # Celery: Redis in production; locally a filesystem broker that needs no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # The folders are made when Celery is first configured (tokenoffset/celery.py), not here.
+    # Absolute folders (made by tokenoffset/celery.py): the default control one is relative.
     _broker_dir = VAR_DIR / "celery"
-    # Absolute folders: the transport's default control folder is relative to each process.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -248,8 +246,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
     }
 else:
-    # Longer than the longest task and the longest retry countdown, so a message is only
-    # redelivered when its worker really died.
+    # Longer than the longest task and retry countdown: redelivered only if its worker died.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     }
@@ -265,7 +262,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-# The weekly re-sample is spread over this many minutes so vendors see no burst.
+# The weekly re-sample is spread over this many minutes (no burst at vendors).
 SAMPLE_SPREAD_MINUTES = env.float("SAMPLE_SPREAD_MINUTES", default=15)
 # A running sample renews this lease as it works; when it lapses its worker is presumed dead.
 SAMPLE_LEASE_SECONDS = env.int("SAMPLE_LEASE_SECONDS", default=120)
@@ -285,10 +282,13 @@ VENDOR_MAX_RESPONSE_BYTES = env.int("VENDOR_MAX_RESPONSE_BYTES", default=20 * 10
 # The local vendor sandbox (demo data). Never enabled in production.
 VENDOR_SANDBOX_URL = env.str("VENDOR_SANDBOX_URL", default="http://127.0.0.1:8765") if DEBUG else ""
 
-# Stripe. Without STRIPE_SECRET_KEY everything but payment works (the local default).
+# Stripe. Without STRIPE_SECRET_KEY everything but payment (and climate orders) works.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_PRODUCT_ID = env.str("STRIPE_PRODUCT_ID", default="")
+# The Stripe Climate product the monthly batch buys; its price/t is a coefficient set's floor.
+_CLIMATE_DEFAULT = "climsku_frontier_offtake_portfolio_2027"
+STRIPE_CLIMATE_PRODUCT_ID = env.str("STRIPE_CLIMATE_PRODUCT_ID", default=_CLIMATE_DEFAULT)
 STRIPE_API_BASE_URL = env.str("STRIPE_API_BASE_URL", default="")  # tests and stripe-mock only
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 

@@ -97,7 +97,8 @@ def test_the_active_set_cannot_be_deleted(admin_client, in_force):
 def test_clone_as_next_version_copies_everything_and_stays_inactive(admin_client, referenced):
     response = run_action(admin_client, "clone_next_version", referenced)
 
-    successor = CoefficientSet.objects.get(version="v3")
+    # v3 (the Stripe Climate price) is seeded inactive, so the clone is v4.
+    successor = CoefficientSet.objects.get(version="v4")
     assert response.status_code == 302 and response.url == change_url(successor)
     assert (
         not successor.is_active and successor.activated_at is None and not successor.is_referenced
@@ -107,9 +108,9 @@ def test_clone_as_next_version_copies_everything_and_stays_inactive(admin_client
     assert successor.bands.count() == 4 and successor.model_class_rules.count() > 0
     # The original is untouched, and still the active set.
     assert coefficient_set_active() == referenced
-    # The next clone is v4.
+    # The next clone is v5.
     run_action(admin_client, "clone_next_version", successor)
-    assert CoefficientSet.objects.filter(version="v4").exists()
+    assert CoefficientSet.objects.filter(version="v5").exists()
 
 
 def test_the_change_page_has_a_clone_button_that_posts_the_action(admin_client, referenced):

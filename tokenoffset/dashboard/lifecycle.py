@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing.models import Offset, OffsetChange, Subscription
+from billing.proof import removal_json
 from billing.stripe_cleanup import stripe_account_closed
 from connectors.models import EstimateSource, KeyEvent
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
@@ -110,6 +111,8 @@ def account_export(*, account: Account) -> dict:
             chosen_by_email=F("chosen_by__email"),
         ),
         "subscription": subscription[0] if subscription else None,
+        # The tonnes of removal (and their orders) the account's payments funded.
+        "removal_allocations": removal_json(account=account),
         "key_events": rows(
             KeyEvent.objects.order_by("created_at"),
             [*KEY_EVENT_FIELDS, "created_at"],

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from billing import proof
+
 from . import calculator, public
 
 app_name = "public"
@@ -9,4 +11,5 @@ urlpatterns = [
     path("docs/sources", public.sources, name="sources"),
     path("privacy", public.privacy, name="privacy"),
     path("calculator", calculator.page, name="calculator"),
+    path("impact", proof.impact, name="impact"),
 ]
