@@ -207,8 +207,8 @@ class FlaggedProjectionAdmin(admin.ModelAdmin):
     search_fields = ["source__label", "account__name"]
 
     def get_queryset(self, request):
-        ids = sanity.latest_with_spend(flagged_only=True).values("pk")
-        return super().get_queryset(request).filter(pk__in=ids).select_related("source", "account")
+        # The model's manager keeps each source's latest projection, when flagged.
+        return super().get_queryset(request).select_related("source", "account")
 
     def has_add_permission(self, request):
         return False

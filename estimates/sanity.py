@@ -15,10 +15,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from connectors.models import EstimateSource
 
 from .models import Projection, SampleStatus
+from .models.samples import SANITY_FLAG_ABOVE
 
 GPU_USD_PER_HOUR = Decimal("2")
 GPU_KW = Decimal("1.2")
-FLAG_ABOVE = Decimal("0.30")  # flagged when the ratio is strictly greater
+FLAG_ABOVE = SANITY_FLAG_ABOVE  # flagged when the ratio is strictly greater
 
 
 def spend_energy_kwh(spend_usd: Decimal) -> Decimal:

@@ -1,10 +1,11 @@
 """Samples and what they store: daily usage and cost rows, and the projection made from them."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from connectors import bounds
@@ -191,8 +192,32 @@ class Projection(models.Model):
         return self.last_usage is not None and (self.window_end - self.last_usage).days > STOP_DAYS
 
 
+# Flagged above this ratio of energy to the GPU energy the spend buys (see estimates.sanity).
+SANITY_FLAG_ABOVE = Decimal("0.30")
+
+
+class FlaggedProjectionManager(models.Manager):
+    """Each source's latest successful projection, when it is flagged."""
+
+    def get_queryset(self):
+        latest = (
+            Projection.objects.filter(
+                source=OuterRef("source"), sample__status=SampleStatus.SUCCEEDED
+            )
+            .order_by("-created_at")
+            .values("pk")[:1]
+        )
+        return (
+            super()
+            .get_queryset()
+            .filter(pk=Subquery(latest), energy_spend_ratio__gt=SANITY_FLAG_ABOVE)
+        )
+
+
 class FlaggedProjection(Projection):
     """Staff's list of sources whose energy exceeds what their spend could buy in GPU time."""
+
+    objects = FlaggedProjectionManager()
 
     class Meta:
         proxy = True

@@ -32,7 +32,9 @@ def left_out_sentence(name: str, left_out: dict | None) -> str:
     if not left_out or "share" not in left_out:
         return ""
     share = Decimal(left_out["share"])
-    types = list((left_out.get("by_type") or {}).keys())
+    # Largest first (a jsonb column does not keep the stored order).
+    by_type = (left_out.get("by_type") or {}).items()
+    types = [t for t, _ in sorted(by_type, key=lambda kv: (-Decimal(kv[1]), kv[0]))]
     if share <= 0 or not types:
         return (
             f"Everything you paid {name} in the sampled window is for usage the footprint counts."
@@ -83,5 +85,7 @@ def account_left_out(projections) -> tuple[Decimal, list[str]]:
             )
     if spend <= 0:
         return Decimal(0), []
-    ordered = [t for t, amount in sorted(types.items(), key=lambda kv: -kv[1]) if amount > 0]
+    ordered = [
+        t for t, amount in sorted(types.items(), key=lambda kv: (-kv[1], kv[0])) if amount > 0
+    ]
     return left / spend, ordered
