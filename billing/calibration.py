@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from estimates import sanity
 from estimates.calibration import (
     Sampled,
     accounts_with_real_source,
@@ -73,11 +74,29 @@ def calibration_report(*, now: datetime | None = None) -> dict:
         )
     return {
         "rows": rows,
+        "sanity": sanity_rows(),
+        "flag_above": sanity.FLAG_ABOVE,
         "this_quarter": this_quarter,
         "last_quarter": last_quarter,
         "this_label": quarter_label(this_quarter),
         "last_label": quarter_label(last_quarter),
     }
+
+
+def sanity_rows() -> list[dict]:
+    """Each real source's latest projection with spend: its energy against the GPU energy its
+    projected spend buys, highest ratio first (flagged above 30%)."""
+    rows = []
+    for p in sanity.latest_with_spend().filter(source__is_sandbox=False):
+        rows.append(
+            {
+                "projection": p,
+                "spend_buys_kwh": sanity.spend_energy_kwh(p.provider_spend_usd),
+                "ratio_pct": round(p.energy_spend_ratio * 100, 1),
+                "flagged": sanity.flagged(p.energy_spend_ratio),
+            }
+        )
+    return rows
 
 
 def aggregate_rows() -> list[dict]:

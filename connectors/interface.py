@@ -7,7 +7,7 @@ knows a vendor; nothing here touches the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -52,6 +52,28 @@ class Report:
 
     fetch: FetchReport
     max_days: int  # the longest sub-window one call is asked for
+    # Pages one call takes at least (a call that reads several endpoints in turn: one each).
+    pages_per_window: int = 1
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which usage types of a kind the footprint counts, and which are in its spend only.
+
+    ``left_out`` names the left-out usage type a cost line pays for, from its description (or
+    line item) and its other fields, or returns None for a line the footprint counts.
+    """
+
+    counted: tuple[str, ...] = ()  # in the footprint: "text generation", "embeddings"…
+    spend_only: tuple[str, ...] = ()  # paid for, not (yet) in the footprint: "images"…
+    left_out: Callable[[str, Mapping[str, str]], str | None] = lambda description, fields: None
+    # Service tiers whose tokens are counted but whose spend the cost report lacks.
+    tiers_without_spend: tuple[str, ...] = ()
+    note: str = ""  # one sentence on what the spend report itself lacks; may be empty
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.counted or self.spend_only)
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,9 @@ class Connector:
     # What a source of this kind cannot report, shown beside it (e.g. "no cache split
     # reported"); empty when there is nothing to say.
     notes: str = ""
+    # Which usage types the footprint counts and which are in the spend only (none declared:
+    # nothing is said about it).
+    coverage: Coverage = field(default_factory=Coverage)
 
     @property
     def pulled(self) -> bool:

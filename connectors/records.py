@@ -41,6 +41,8 @@ class UsageRecord:
     cache_write_1h: int
     output: int
     requests: int | None  # OpenAI num_model_requests; Anthropic does not report requests
+    # Anthropic server_tool_use.web_search_requests: a count of calls, never tokens.
+    web_search_requests: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,16 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
+from . import sanity
 from .coefficients import bands_priced
-from .models import Band, Coefficient, CoefficientSet, ModelClassRule, UnclassifiedModel
+from .models import (
+    Band,
+    Coefficient,
+    CoefficientSet,
+    FlaggedProjection,
+    ModelClassRule,
+    UnclassifiedModel,
+)
 
 VERSION_NUMBER = re.compile(r"v(\d+)")
 
@@ -184,3 +192,57 @@ class UnclassifiedModelAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FlaggedProjection)
+class FlaggedProjectionAdmin(admin.ModelAdmin):
+    """Sources whose latest energy estimate exceeds 30% of what their spend buys in GPU time
+    (about $2 per H100-hour at ~1.2 kW): review their model classes and token counts."""
+
+    list_display = [
+        "source_label", "vendor", "account", "energy_kwh", "provider_spend",
+        "spend_buys_kwh", "ratio", "monthly_tokens_shown", "created_at",
+    ]  # fmt: skip
+    list_display_links = None
+    search_fields = ["source__label", "account__name"]
+
+    def get_queryset(self, request):
+        # The model's manager keeps each source's latest projection, when flagged.
+        return super().get_queryset(request).select_related("source", "account")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Source", ordering="source__label")
+    def source_label(self, obj):
+        return obj.source.label
+
+    @admin.display(description="Vendor", ordering="source__vendor")
+    def vendor(self, obj):
+        return obj.source.vendor
+
+    @admin.display(description="Energy (kWh/month)", ordering="kwh")
+    def energy_kwh(self, obj):
+        return f"{obj.kwh:,.2f}"
+
+    @admin.display(description="Provider spend ($/month)", ordering="provider_spend_usd")
+    def provider_spend(self, obj):
+        return f"{obj.provider_spend_usd:,.2f}"
+
+    @admin.display(description="GPU energy the spend buys (kWh)")
+    def spend_buys_kwh(self, obj):
+        return f"{sanity.spend_energy_kwh(obj.provider_spend_usd):,.2f}"
+
+    @admin.display(description="Energy ÷ GPU energy", ordering="energy_spend_ratio")
+    def ratio(self, obj):
+        return f"{obj.energy_spend_ratio:.0%}"
+
+    @admin.display(description="Tokens/month")
+    def monthly_tokens_shown(self, obj):
+        return f"{obj.monthly_tokens_total:,}"

@@ -95,7 +95,10 @@ def fetch_reports(
         for s, e in split_window(start, end, report.max_days)
     ]
     progress = _Progress(
-        {name: sum(1 for j in jobs if j[0] == name) for name in connector.reports()}
+        {
+            name: report.pages_per_window * sum(1 for j in jobs if j[0] == name)
+            for name, report in connector.reports().items()
+        }
     )
     on_progress(progress.snapshot())
     result = Fetched()

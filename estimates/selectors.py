@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.db.models import JSONField, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from connectors.models import EstimateSource
@@ -38,6 +38,7 @@ class AccountEstimate:
     price_low_usd: Decimal
     price_high_usd: Decimal
     trend_pct: float | None
+    monthly_web_search_requests: int = 0  # a count of calls, never tokens
 
     @property
     def monthly_tokens_total(self) -> int:
@@ -121,18 +122,26 @@ def account_estimate(*, account, projections=None) -> AccountEstimate | None:
         price_low_usd=price(low, values),
         price_high_usd=price(high, values),
         trend_pct=trend,
+        monthly_web_search_requests=sum(p.monthly_web_search_requests for p in projections),
     )
 
 
 def sources_with_sampling(*, account) -> list[EstimateSource]:
-    """The account's sources with ``last_sampled_at`` and ``active_sample`` (or None); 2 queries."""
+    """The account's sources with ``last_sampled_at``, ``active_sample`` (or None) and
+    ``latest_left_out`` (their latest projection's left-out spend, or None); 2 queries."""
+    latest = (
+        Projection.objects.filter(source=OuterRef("pk"), sample__status=SampleStatus.SUCCEEDED)
+        .order_by("-created_at")
+        .values("spend_left_out")[:1]
+    )
     sources = list(
         EstimateSource.objects.filter(account=account)
         .defer("key_ciphertext")
         .annotate(
             last_sampled_at=Max(
                 "samples__finished_at", filter=Q(samples__status=SampleStatus.SUCCEEDED)
-            )
+            ),
+            latest_left_out=Subquery(latest, output_field=JSONField()),
         )
         .order_by("created_at")
     )
@@ -161,7 +170,7 @@ def usage_daily(*, account, start: date, end: date, source=None) -> list[dict]:
         rows = rows.filter(source=source)
     rows = (
         rows.values("date", "source__public_id", "source__vendor", "model")
-        .annotate(**{t: Sum(t) for t in USAGE_TOKEN_TYPES})
+        .annotate(**{t: Sum(t) for t in USAGE_TOKEN_TYPES}, searches=Sum("web_search_requests"))
         .order_by("date", "source__created_at", "source__public_id", "model")
     )
     return [
@@ -171,6 +180,7 @@ def usage_daily(*, account, start: date, end: date, source=None) -> list[dict]:
             "vendor": model_maker(row["model"], row["source__vendor"]),
             "model": row["model"],
             **{t: int(row[t] or 0) for t in USAGE_TOKEN_TYPES},
+            "web_search_requests": int(row["searches"] or 0),  # a count, not tokens
         }
         for row in rows
     ]

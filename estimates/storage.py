@@ -12,14 +12,17 @@ from decimal import Decimal
 
 from django.db import connection
 
+from connectors import registry
 from connectors.models import EstimateSource
 from connectors.records import CostRecord, UsageRecord
 
 from .classify import model_class, model_maker
 from .coefficients import coefficient_values, model_class_rules
+from .coverage import spend_left_out
 from .footprint import TOKEN_TYPES, Footprint, footprint, raw_price
 from .models import CoefficientSet, DailyCost, DailyUsage, Projection, Sample
 from .projection import forecast_series, project, trend_pct
+from .sanity import energy_spend_ratio
 
 BATCH_SIZE = 2000
 
@@ -45,9 +48,11 @@ def usage_rows(source: EstimateSource, records: list[UsageRecord]) -> list[Daily
                 cache_write_1h=r.cache_write_1h,
                 output=r.output,
                 requests=r.requests,
+                web_search_requests=r.web_search_requests,
             )
             continue
-        for name in ("uncached_input", "cache_read", "cache_write", "cache_write_1h", "output"):
+        counts = ("uncached_input", "cache_read", "cache_write", "cache_write_1h", "output")
+        for name in (*counts, "web_search_requests"):
             setattr(row, name, getattr(row, name) + getattr(r, name))
         if r.requests is not None:
             row.requests = (row.requests or 0) + r.requests
@@ -169,8 +174,19 @@ def projection_build(
         window_end=sample.window_end,
         first_usage=result.first_usage or min(spend_daily, default=None),
     )
+    searches_daily: dict[date, int] = defaultdict(int)
+    for row in usage:
+        if row.web_search_requests:
+            searches_daily[row.date] += row.web_search_requests
+    searches = forecast_series(
+        searches_daily,
+        window_start=sample.window_start,
+        window_end=sample.window_end,
+        first_usage=result.first_usage,
+    )
     fp, fp_low, fp_high = (footprint(dict(u), values) for u in (usage_point, usage_low, usage_high))
     total = sum(monthly_tokens.values())
+    spend_usd = spend.point.quantize(Decimal("0.000001"))
     return Projection(
         account_id=source.account_id,
         source=source,
@@ -187,7 +203,7 @@ def projection_build(
         monthly_tokens_by_class=dict(by_class),
         monthly_tokens_low=int(result.total.low),
         monthly_tokens_high=int(result.total.high),
-        provider_spend_usd=spend.point.quantize(Decimal("0.000001")),
+        provider_spend_usd=spend_usd,
         provider_spend_low_usd=spend.low.quantize(Decimal("0.000001")),
         provider_spend_high_usd=spend.high.quantize(Decimal("0.000001")),
         it_kwh=fp.it_kwh,
@@ -199,4 +215,15 @@ def projection_build(
         price_contribution_usd=raw_price(fp, values).quantize(Decimal("0.00000001")),
         trend_pct=trend_pct(total, previous.monthly_tokens_total) if previous else None,
         unclassified_models=sorted(unclassified),
+        monthly_web_search_requests=int(searches.point.to_integral_value()),
+        energy_spend_ratio=energy_spend_ratio(fp.kwh, spend_usd),
+        spend_left_out=_left_out(source, costs, usage),
     )
+
+
+def _left_out(source: EstimateSource, costs, usage) -> dict:
+    try:
+        connector = registry.for_source(source)
+    except registry.UnknownSourceKind:
+        return {}
+    return spend_left_out(connector.coverage, costs, usage)

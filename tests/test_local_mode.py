@@ -77,5 +77,5 @@ def test_sqlite_filesystem_broker_and_a_real_worker_sample_a_sandbox_source(
         worker.terminate()
         output = worker.communicate(timeout=30)[0]
     assert status == "succeeded", output[-3000:]
-    assert rows == 180  # 2 models × 90 days
+    assert rows == 360  # 2 completions models, 1 embeddings and 1 moderations model × 90 days
     assert projections == 1

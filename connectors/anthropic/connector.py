@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from connectors.anthropic import client
+from connectors.anthropic.coverage import COVERAGE
 from connectors.interface import Connector, Delivery, Report, SourceKind, ValidatedKey
 
 
@@ -38,4 +39,5 @@ CONNECTOR = Connector(
     validate=validate,
     usage=Report(fetch=client.fetch_usage, max_days=client.USAGE_MAX_DAYS),
     spend=Report(fetch=client.fetch_costs, max_days=client.COSTS_MAX_DAYS),
+    coverage=COVERAGE,
 )

@@ -28,11 +28,16 @@ class CacheCreation(msgspec.Struct):
     ephemeral_1h_input_tokens: Count | None = None
 
 
+class ServerToolUse(msgspec.Struct):
+    web_search_requests: Count | None = None
+
+
 class UsageResult(msgspec.Struct):
     uncached_input_tokens: Count
     cache_read_input_tokens: Count
     output_tokens: Count
     cache_creation: CacheCreation | None = None
+    server_tool_use: ServerToolUse | None = None
     model: Group = None
     service_tier: Group = None
     context_window: Group = None
@@ -73,6 +78,7 @@ def _usage(day, row: UsageResult) -> UsageRecord:
     creation = row.cache_creation or CacheCreation()
     write_5m = whole(creation.ephemeral_5m_input_tokens, "ephemeral_5m_input_tokens")
     write_1h = whole(creation.ephemeral_1h_input_tokens, "ephemeral_1h_input_tokens")
+    tools = row.server_tool_use or ServerToolUse()
     return UsageRecord(
         day=day,
         model=text(row.model),
@@ -85,6 +91,7 @@ def _usage(day, row: UsageResult) -> UsageRecord:
         cache_write_1h=write_1h,
         output=whole(row.output_tokens, "output_tokens"),
         requests=None,
+        web_search_requests=whole(tools.web_search_requests, "web_search_requests"),
     )
 
 

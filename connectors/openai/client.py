@@ -1,4 +1,4 @@
-"""OpenAI Admin API client: completions usage and costs.
+"""OpenAI Admin API client: completions, embeddings and moderations usage, and costs.
 
 Plain functions over an injected httpx.Client (see connectors.http.build_client with base URL
 https://api.openai.com) and the organisation Admin key. No ORM here.
@@ -20,6 +20,9 @@ from connectors.schema import convert
 
 __all__ = [
     "COSTS_MAX_DAYS",
+    "EMBEDDINGS_PATH",
+    "MODERATIONS_PATH",
+    "USAGE_REPORTS",
     "USAGE_MAX_DAYS",
     "fetch_costs",
     "fetch_usage",
@@ -36,11 +39,17 @@ USAGE_MAX_DAYS = 31
 COSTS_MAX_DAYS = 180  # a 90-day window is one costs request
 
 USAGE_PATH = "/v1/organization/usage/completions"
+EMBEDDINGS_PATH = "/v1/organization/usage/embeddings"
+MODERATIONS_PATH = "/v1/organization/usage/moderations"
 COSTS_PATH = "/v1/organization/costs"
 
 # The OpenAPI definition declares arrays without a wire style; repeated keys
 # (group_by=a&group_by=b), as in OpenAI's cookbook, are accepted.
 USAGE_GROUP_BY = ("model", "service_tier", "batch")
+# Embeddings and moderations group by project, user, key or model only; their results carry
+# input tokens and requests, nothing else.
+INPUT_ONLY_GROUP_BY = ("model",)
+USAGE_REPORTS = (USAGE_PATH, EMBEDDINGS_PATH, MODERATIONS_PATH)
 COSTS_GROUP_BY = ("line_item",)
 
 
@@ -94,6 +103,27 @@ def _pages(client: httpx.Client, key: str, path: str, params: Params, **kwargs: 
         raise scoped from error
 
 
+def _usage_params(start: date, end: date, group_by: tuple[str, ...]) -> Params:
+    return [
+        *_window_params(start, end),
+        ("bucket_width", "1d"),
+        ("limit", str(USAGE_BUCKETS_PER_PAGE)),
+        *(("group_by", g) for g in group_by),
+    ]
+
+
+def _families(start: date, end: date) -> list[tuple[str, Params, type, Any]]:
+    """The token usage reports the footprint reads: (path, params, bucket schema, to records)."""
+    return [
+        (USAGE_PATH, _usage_params(start, end, USAGE_GROUP_BY), schema.UsageBucket,
+         schema.usage_records),
+        (EMBEDDINGS_PATH, _usage_params(start, end, INPUT_ONLY_GROUP_BY), schema.InputOnlyBucket,
+         schema.input_only_records),
+        (MODERATIONS_PATH, _usage_params(start, end, INPUT_ONLY_GROUP_BY),
+         schema.InputOnlyBucket, schema.input_only_records),
+    ]  # fmt: skip
+
+
 # Reference: https://developers.openai.com/api/docs/api-reference/usage
 def fetch_usage(
     client: httpx.Client,
@@ -105,26 +135,35 @@ def fetch_usage(
     max_attempts: int = MAX_ATTEMPTS,
     sleep: Sleep | None = None,
 ) -> list[UsageRecord]:
-    """Fetch daily completions usage for [start, end), following cursor pages."""
-    params = [
-        *_window_params(start, end),
-        ("bucket_width", "1d"),
-        ("limit", str(USAGE_BUCKETS_PER_PAGE)),
-        *(("group_by", g) for g in USAGE_GROUP_BY),
-    ]
-    return _pages(
-        client,
-        key,
-        USAGE_PATH,
-        params,
-        bucket=schema.UsageBucket,
-        to_records=schema.usage_records,
-        max_pages=page_cap(start, end, USAGE_BUCKETS_PER_PAGE),
-        window=(start, end),
-        on_page=on_page,
-        max_attempts=max_attempts,
-        sleep=sleep,
-    )
+    """Fetch daily completions, embeddings and moderations usage for [start, end), following
+    cursor pages of each report in turn (one progress stream: more pages follow until the last
+    report's last page)."""
+    families = _families(start, end)
+    records: list[UsageRecord] = []
+    pages_done = 0
+    for index, (path, params, bucket, to_records) in enumerate(families):
+        last_family = index == len(families) - 1
+
+        def progress(_n: int, has_more: bool, last_family: bool = last_family) -> None:
+            nonlocal pages_done
+            pages_done += 1
+            if on_page is not None:
+                on_page(pages_done, has_more or not last_family)
+
+        records += _pages(
+            client,
+            key,
+            path,
+            params,
+            bucket=bucket,
+            to_records=to_records,
+            max_pages=page_cap(start, end, USAGE_BUCKETS_PER_PAGE),
+            window=(start, end),
+            on_page=progress,
+            max_attempts=max_attempts,
+            sleep=sleep,
+        )
+    return records
 
 
 # Reference: https://developers.openai.com/api/docs/api-reference/usage

@@ -6,6 +6,7 @@ import httpx
 
 from connectors.interface import Connector, Delivery, Report, SourceKind, ValidatedKey
 from connectors.openai import client
+from connectors.openai.coverage import COVERAGE
 
 
 def key_shape_problem(key: str) -> str | None:
@@ -29,8 +30,8 @@ CONNECTOR = Connector(
     name="OpenAI",
     kind=SourceKind.ADMIN_KEY,
     delivery=Delivery.PULLED,
-    sees="Completions token usage by model, service tier and batch, and spend by line item, "
-    "for every project of the organisation.",
+    sees="Completions token usage by model, service tier and batch, embeddings and moderations "
+    "token usage by model, and spend by line item, for every project of the organisation.",
     base_url_setting="OPENAI_API_BASE_URL",
     key_shape_problem=key_shape_problem,
     looks_like_standard_key=looks_like_standard_key,
@@ -39,6 +40,12 @@ CONNECTOR = Connector(
         "(organization owners only; a restricted key with only api.usage.read is enough)"
     ),
     validate=validate,
-    usage=Report(fetch=client.fetch_usage, max_days=client.USAGE_MAX_DAYS),
+    # Completions, embeddings and moderations: three reports read in turn per sub-window.
+    usage=Report(
+        fetch=client.fetch_usage,
+        max_days=client.USAGE_MAX_DAYS,
+        pages_per_window=len(client.USAGE_REPORTS),
+    ),
     spend=Report(fetch=client.fetch_costs, max_days=client.COSTS_MAX_DAYS),
+    coverage=COVERAGE,
 )

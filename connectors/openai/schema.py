@@ -30,6 +30,19 @@ class UsageBucket(msgspec.Struct):
     results: list[UsageResult]
 
 
+class InputOnlyResult(msgspec.Struct):
+    """An embeddings or moderations result: input tokens only, grouped by model at most."""
+
+    input_tokens: Count
+    num_model_requests: Count
+    model: Group = None
+
+
+class InputOnlyBucket(msgspec.Struct):
+    start_time: int  # Unix seconds
+    results: list[InputOnlyResult]
+
+
 class Amount(msgspec.Struct):
     # In DOLLARS (major units), a JSON number per the OpenAPI definition; some payloads carry a
     # numeric string. Either is decoded from its printed digits, exactly.
@@ -85,6 +98,32 @@ def usage_records(buckets: list[UsageBucket]) -> list[UsageRecord]:
     for bucket in buckets:
         day = unix_day(bucket.start_time, "start_time")
         records += [_usage(day, row) for row in bucket.results]
+    return records
+
+
+def _input_only(day, row: InputOnlyResult) -> UsageRecord:
+    # Embeddings and moderations read input and write none: it is all uncached input.
+    return UsageRecord(
+        day=day,
+        model=text(row.model),
+        service_tier=BLANK,
+        context_window=BLANK,
+        batch=BLANK,
+        uncached_input=whole(row.input_tokens, "input_tokens"),
+        cache_read=0,
+        cache_write=0,
+        cache_write_1h=0,
+        output=0,
+        requests=whole(row.num_model_requests, "num_model_requests"),
+    )
+
+
+def input_only_records(buckets: list[InputOnlyBucket]) -> list[UsageRecord]:
+    """Usage records from an embeddings or moderations page's buckets (empty buckets give none)."""
+    records = []
+    for bucket in buckets:
+        day = unix_day(bucket.start_time, "start_time")
+        records += [_input_only(day, row) for row in bucket.results]
     return records
 
 

@@ -27,6 +27,11 @@ CARRIED: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
         "project_id", "user_id", "api_key_id", "model", "batch", "service_tier")},
     (OPENAI, "costs"): {"project_id": ("project_id",), "line_item": ("line_item", "quantity_unit"),
                         "api_key_id": ("api_key_id",)},
+    # Embeddings and moderations: no batch or service tier dimension.
+    (OPENAI, "embeddings"): {name: (name,) for name in (
+        "project_id", "user_id", "api_key_id", "model")},
+    (OPENAI, "moderations"): {name: (name,) for name in (
+        "project_id", "user_id", "api_key_id", "model")},
 }  # fmt: skip
 FINEST = {vendor_kind: tuple(carried) for vendor_kind, carried in CARRIED.items()}
 

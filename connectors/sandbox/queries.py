@@ -25,6 +25,8 @@ LIMITS = {
     (ANTHROPIC, "costs"): {"1d": (7, 31)},
     (OPENAI, "usage"): {"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)},
     (OPENAI, "costs"): {"1d": (7, 180)},
+    (OPENAI, "embeddings"): {"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)},
+    (OPENAI, "moderations"): {"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)},
 }
 ANTHROPIC_FILTERS = {  # wire name -> (result field, allowed values or None)
     "models[]": ("model", None),
@@ -45,6 +47,7 @@ OPENAI_FILTERS = {
               "models": "model"},
     "costs": {"project_ids": "project_id", "api_key_ids": "api_key_id"},
 }  # fmt: skip
+OPENAI_FILTERS["embeddings"] = OPENAI_FILTERS["moderations"] = OPENAI_FILTERS["usage"]
 FAST_MODE_BETA = "fast-mode-2026-02-01"
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 

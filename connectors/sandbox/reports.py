@@ -67,6 +67,8 @@ def _data_params(behaviour: str, params: Mapping[str, int]) -> tuple:
 
 @functools.lru_cache(maxsize=512)
 def _day_rows(vendor, kind, behaviour, data_params: tuple, day, today) -> list[dict]:
+    if kind in synthetic.INPUT_ONLY:
+        return synthetic.daily_input_only(kind, behaviour, day, today=today)
     make = synthetic.daily_usage if kind == "usage" else synthetic.daily_costs
     return make(vendor, behaviour, day, dict(data_params), today=today)
 

@@ -33,6 +33,8 @@ ROUTES = {
     "/v1/organizations/usage_report/messages": (ANTHROPIC, "usage"),
     "/v1/organizations/cost_report": (ANTHROPIC, "costs"),
     "/v1/organization/usage/completions": (OPENAI, "usage"),
+    "/v1/organization/usage/embeddings": (OPENAI, "embeddings"),
+    "/v1/organization/usage/moderations": (OPENAI, "moderations"),
     "/v1/organization/costs": (OPENAI, "costs"),
 }
 ANTHROPIC_5XX = [(529, "overloaded_error", "Overloaded"), (500, "api_error", "Internal error")]

@@ -77,6 +77,21 @@ FLAT_GROUPS = {
     ],
 }  # fmt: skip
 
+# OpenAI's embeddings and moderations reports: (dimensions, daily input tokens and requests),
+# and what the costs report bills for them (moderations are free: no line).
+INPUT_ONLY = {
+    "embeddings": [({"model": "text-embedding-3-small", "project_id": "proj_SandboxProduction",
+                     "user_id": "user-SandboxAlice", "api_key_id": "key_SandboxProduction"},
+                    {"input": 3_000_000, "requests": 600})],
+    "moderations": [({"model": "omni-moderation-latest", "project_id": "proj_SandboxDefault",
+                      "user_id": "user-SandboxBob", "api_key_id": "key_SandboxDefault"},
+                     {"input": 200_000, "requests": 2_000})],
+}  # fmt: skip
+OPENAI_EMBEDDING_DOLLARS_PER_M = Decimal("0.02")
+# Spend the footprint does not count: images generated per day (about 7% of the flat
+# organisation's spend), billed on the production project.
+OPENAI_IMAGES_PER_DAY, OPENAI_IMAGE_DOLLARS = 20, Decimal("0.035")
+
 
 def utc_today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
@@ -95,6 +110,43 @@ def daily_usage(
         vendor, behaviour, day, params, today)]  # fmt: skip
 
 
+def daily_input_only(
+    kind: str, behaviour: str, day: dt.date, *, today: dt.date | None = None
+) -> list[dict]:
+    """OpenAI embeddings or moderations result rows for one UTC day (finest grouping)."""
+    return [wire.input_only_row(kind, dims, counts)
+            for dims, counts in _input_only_groups(kind, behaviour, day, today)]  # fmt: skip
+
+
+def _input_only_groups(kind, behaviour, day, today) -> list[tuple[dict, dict]]:
+    age = ((today or utc_today()) - day).days
+    if not 0 <= age < HISTORY_DAYS:
+        return []
+    num, den = (1, 1) if behaviour == "heavy" else _factor(behaviour, day, age)
+    groups = []
+    for dims, counts in INPUT_ONLY[kind]:
+        scaled = {name: value * num // den for name, value in counts.items()}
+        if any(scaled.values()):
+            groups.append((dims, scaled))
+    return groups
+
+
+def _openai_other_costs(behaviour, day, today) -> list[dict]:
+    """Embeddings' token lines and the image lines the footprint leaves out."""
+    rows = []
+    per_million = OPENAI_EMBEDDING_DOLLARS_PER_M / _MILLION
+    flat_input = INPUT_ONLY["embeddings"][0][1]["input"]
+    for dims, counts in _input_only_groups("embeddings", behaviour, day, today):
+        project, key, tokens = dims["project_id"], dims["api_key_id"], counts["input"]
+        rows.append(wire.openai_cost(project, key, f"{dims['model']}, input", tokens,
+                                     tokens * per_million))  # fmt: skip
+        images = OPENAI_IMAGES_PER_DAY * tokens // flat_input
+        if images:
+            rows.append(wire.openai_cost(project, key, "gpt-image-1, image generation", images,
+                                         images * OPENAI_IMAGE_DOLLARS, unit="images"))  # fmt: skip
+    return rows
+
+
 def daily_costs(
     vendor: str,
     behaviour: str,
@@ -111,6 +163,8 @@ def daily_costs(
     rows: list[dict] = []
     for dims, counts in _groups(vendor, behaviour, day, params, today):
         rows += _cost_rows(vendor, dims, counts)
+    if vendor == OPENAI:
+        rows += _openai_other_costs(behaviour, day, today)
     return aggregate(vendor, "costs", rows, FINEST[vendor, "costs"])
 
 

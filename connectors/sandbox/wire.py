@@ -68,6 +68,19 @@ def usage_row(vendor: str, dims: dict, counts: dict) -> dict:
     }
 
 
+def input_only_row(kind: str, dims: dict, counts: dict) -> dict:
+    """One OpenAI embeddings or moderations result row: input tokens and requests only."""
+    return {
+        "object": f"organization.usage.{kind}.result",
+        "input_tokens": counts["input"],
+        "num_model_requests": counts["requests"],
+        "project_id": dims["project_id"],
+        "user_id": dims["user_id"],
+        "api_key_id": dims["api_key_id"],
+        "model": dims["model"],
+    }
+
+
 def anthropic_cost(workspace_id, description, cost_type, model, token_type, cents) -> dict:
     """One Anthropic cost result row; `amount` in cents."""
     token_cost = cost_type == "tokens"
@@ -86,7 +99,7 @@ def anthropic_cost(workspace_id, description, cost_type, model, token_type, cent
     }
 
 
-def openai_cost(project_id, api_key_id, line_item, quantity, dollars) -> dict:
+def openai_cost(project_id, api_key_id, line_item, quantity, dollars, unit="tokens") -> dict:
     """One OpenAI cost result row; `amount.value` in dollars."""
     return {
         "object": "organization.costs.result",
@@ -95,5 +108,5 @@ def openai_cost(project_id, api_key_id, line_item, quantity, dollars) -> dict:
         "project_id": project_id,
         "api_key_id": api_key_id,
         "quantity": quantity,
-        "quantity_unit": "tokens",
+        "quantity_unit": unit,
     }

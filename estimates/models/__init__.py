@@ -13,6 +13,7 @@ from .pushed import Billing, PushedSource
 from .samples import (
     DailyCost,
     DailyUsage,
+    FlaggedProjection,
     Projection,
     Sample,
     SampleStatus,
@@ -30,6 +31,7 @@ __all__ = [
     "CoefficientSet",
     "DailyCost",
     "DailyUsage",
+    "FlaggedProjection",
     "ModelClassRule",
     "Projection",
     "PushedSource",

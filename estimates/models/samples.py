@@ -1,10 +1,11 @@
 """Samples and what they store: daily usage and cost rows, and the projection made from them."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from connectors import bounds
@@ -86,6 +87,8 @@ class DailyUsage(models.Model):
     cache_write_1h = models.BigIntegerField(default=0)  # part of cache_write
     output = models.BigIntegerField(default=0)
     requests = models.BigIntegerField(null=True, blank=True)
+    # Anthropic server-side web searches: a count of calls (their results are input tokens).
+    web_search_requests = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -163,6 +166,14 @@ class Projection(models.Model):
     price_contribution_usd = models.DecimalField(max_digits=20, decimal_places=8, default=0)
     trend_pct = models.FloatField(null=True, blank=True)
     unclassified_models = models.JSONField(default=list, blank=True)
+    # Anthropic web searches next month (a count, never tokens).
+    monthly_web_search_requests = models.BigIntegerField(default=0)
+    # The staff sanity check: kWh over the kWh the projected spend buys as GPU time (see
+    # estimates.sanity); null without spend, so never flagged.
+    energy_spend_ratio = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    # What the window's spend paid for that the footprint leaves out, from the cost lines:
+    # {"share": "0.07", "by_type": {"images": "0.05", …}, "tiers_without_spend_share": "0.1"}
+    spend_left_out = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -179,6 +190,39 @@ class Projection(models.Model):
     def stopped(self) -> bool:
         """No usage at all in the window's last two whole weeks: projected at zero."""
         return self.last_usage is not None and (self.window_end - self.last_usage).days > STOP_DAYS
+
+
+# Flagged above this ratio of energy to the GPU energy the spend buys (see estimates.sanity).
+SANITY_FLAG_ABOVE = Decimal("0.30")
+
+
+class FlaggedProjectionManager(models.Manager):
+    """Each source's latest successful projection, when it is flagged."""
+
+    def get_queryset(self):
+        latest = (
+            Projection.objects.filter(
+                source=OuterRef("source"), sample__status=SampleStatus.SUCCEEDED
+            )
+            .order_by("-created_at")
+            .values("pk")[:1]
+        )
+        return (
+            super()
+            .get_queryset()
+            .filter(pk=Subquery(latest), energy_spend_ratio__gt=SANITY_FLAG_ABOVE)
+        )
+
+
+class FlaggedProjection(Projection):
+    """Staff's list of sources whose energy exceeds what their spend could buy in GPU time."""
+
+    objects = FlaggedProjectionManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "sanity flag"
+        verbose_name_plural = "sanity flags"
 
 
 class UnclassifiedModel(models.Model):

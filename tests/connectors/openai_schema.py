@@ -2,7 +2,8 @@
 
 schemas/openai-usage-openapi.json is an unchanged extract of openai/openai-openapi (MIT licence,
 commit f85dbe223d40e1a31cba812ab2d755c7e98a92a3): the completions usage and costs paths and every
-schema they reference. Use it for test fixtures and for anything that serves fake OpenAI pages.
+schema they reference, the embeddings and moderations result schemas among them. Use it for test
+fixtures and for anything that serves fake OpenAI pages.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ _URI = "urn:openai:usage-openapi"
 # pass on a completions page. Per path, also check each result against its own schema.
 RESULT_SCHEMAS = {
     "/organization/usage/completions": "UsageCompletionsResult",
+    "/organization/usage/embeddings": "UsageEmbeddingsResult",
+    "/organization/usage/moderations": "UsageModerationsResult",
     "/organization/costs": "CostsResult",
+}
+# The other usage families share completions' envelope (UsageResponse, whose buckets' results
+# are a oneOf over every family); the extract holds their result schemas but not their paths.
+ENVELOPE_ONLY = {
+    "/organization/usage/embeddings": "/components/schemas/UsageResponse",
+    "/organization/usage/moderations": "/components/schemas/UsageResponse",
 }
 
 
@@ -58,6 +67,10 @@ def validate_openai_response(
 ) -> None:
     """Raise jsonschema.ValidationError unless body matches the documented response for path."""
     key = spec_path(path)
+    if key in ENVELOPE_ONLY and status == 200:
+        _validator(ENVELOPE_ONLY[key]).validate(body)
+        _validate_results(key, body)
+        return
     if key not in _document()["paths"]:
         raise KeyError(f"no OpenAPI definition for {key!r} in {SCHEMA_FILE.name}")
     pointer = "/".join(
@@ -74,8 +87,13 @@ def validate_openai_response(
         ]
     )
     _validator(pointer).validate(body)
+    if status == 200:
+        _validate_results(key, body)
+
+
+def _validate_results(key: str, body: dict[str, Any]) -> None:
     result_schema = RESULT_SCHEMAS.get(key)
-    if status == 200 and result_schema:
+    if result_schema:
         result_validator = _validator(f"/components/schemas/{result_schema}")
         for bucket in body["data"]:
             for result in bucket["results"]:

@@ -247,6 +247,7 @@ def test_it_normalises_usage_to_our_token_types():
         cache_write_1h=0,
         output=612994,
         requests=None,
+        web_search_requests=37,
     )
 
 

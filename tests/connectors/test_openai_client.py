@@ -22,6 +22,8 @@ BASE = "https://api.openai.com"
 KEY = "sk-admin-1234abcdSECRETSECRET"
 FIXTURES = Path(__file__).parent / "fixtures" / "openai"
 USAGE = "/v1/organization/usage/completions"
+EMBEDDINGS = "/v1/organization/usage/embeddings"
+MODERATIONS = "/v1/organization/usage/moderations"
 COSTS = "/v1/organization/costs"
 
 # The documented 90-day walk-through: 2026-05-24 .. 2026-08-22 (exclusive), 31 + 31 + 28 buckets.
@@ -53,6 +55,32 @@ def usage_result(**fields):
         "model": "gpt-5-mini-2026-03-01",
         "batch": False,
         "service_tier": "default",
+        **fields,
+    }
+
+
+def embeddings_result(**fields):
+    return {
+        "object": "organization.usage.embeddings.result",
+        "input_tokens": 2000,
+        "num_model_requests": 4,
+        "project_id": None,
+        "user_id": None,
+        "api_key_id": None,
+        "model": "text-embedding-3-small",
+        **fields,
+    }
+
+
+def moderations_result(**fields):
+    return {
+        "object": "organization.usage.moderations.result",
+        "input_tokens": 300,
+        "num_model_requests": 3,
+        "project_id": None,
+        "user_id": None,
+        "api_key_id": None,
+        "model": "omni-moderation-latest",
         **fields,
     }
 
@@ -160,6 +188,10 @@ def test_it_fetches_90_days_of_usage_in_3_cursor_pages(mock, client):
         httpx.Response(200, json=usage_page(date(2026, 6, 24), 31, CURSOR_2)),
         httpx.Response(200, json=usage_page(date(2026, 7, 25), 28)),
     ]
+    for path in (EMBEDDINGS, MODERATIONS):  # read in turn after completions; quiet here
+        mock.get(path).respond(
+            json={"object": "page", "data": [], "has_more": False, "next_page": None}
+        )
     progress = []
     got = openai.fetch_usage(
         client, KEY, START, END, on_page=lambda n, more: progress.append((n, more))
@@ -174,7 +206,7 @@ def test_it_fetches_90_days_of_usage_in_3_cursor_pages(mock, client):
         ("group_by", "batch"),
     ]
     assert sent_params(route) == [base, [*base, ("page", CURSOR_1)], [*base, ("page", CURSOR_2)]]
-    assert progress == [(1, True), (2, True), (3, False)]
+    assert progress == [(1, True), (2, True), (3, True), (4, True), (5, False)]
     assert len(got) == 16 + 16 + 14
     assert (got[0].day, got[-1].day) == (START, date(2026, 8, 20))
     headers = route.calls.last.request.headers
@@ -200,13 +232,16 @@ def respond_by_window(request):
     """A page holding exactly the days the request asked for (any order, any thread)."""
     first, last = (int(request.url.params[name]) for name in ("start_time", "end_time"))
     days = (last - first) // 86_400
-    row = cost_result if request.url.path == COSTS else usage_result
+    row = {COSTS: cost_result, EMBEDDINGS: embeddings_result, MODERATIONS: moderations_result}
+    row = row.get(request.url.path, usage_result)
     day = datetime.fromtimestamp(first, UTC).date()
     return httpx.Response(200, json=usage_page(day, days, row=row))
 
 
 def test_a_whole_window_costs_3_usage_requests_and_1_costs_request(mock, client):
     usage = mock.get(USAGE).mock(side_effect=respond_by_window)
+    embeddings = mock.get(EMBEDDINGS).mock(side_effect=respond_by_window)
+    moderations = mock.get(MODERATIONS).mock(side_effect=respond_by_window)
     costs = mock.get(COSTS).mock(side_effect=respond_by_window)
     snapshots = []
     got = fetch_reports(
@@ -217,14 +252,14 @@ def test_a_whole_window_costs_3_usage_requests_and_1_costs_request(mock, client)
         (str(ts(date(2026, 6, 24))), str(ts(date(2026, 7, 25)))),
         (str(ts(date(2026, 7, 25))), str(ts(date(2026, 8, 22)))),
     ]
-    assert costs.call_count == 1
+    assert (embeddings.call_count, moderations.call_count, costs.call_count) == (3, 3, 1)
     assert [s for s in snapshots if s][-1] == {
         "reports": {
-            "usage": {"pages_done": 3, "pages_total": 3},
+            "usage": {"pages_done": 9, "pages_total": 9},
             "costs": {"pages_done": 1, "pages_total": 1},
         }
     }
-    assert (len(got.usage), len(got.costs)) == (46, 45)
+    assert (len(got.usage), len(got.costs)) == (3 * 46, 45)
 
 
 def test_it_raises_when_the_vendor_keeps_paging(mock, client):

@@ -371,7 +371,8 @@ def test_openai_input_tokens_include_cached_tokens(http):
             assert row["input_tokens"] == row["input_uncached_tokens"] + row["input_cached_tokens"]
             assert row["input_cached_tokens"] > 0 and row["user_id"] is None
     costs = oai(http, O_COSTS, make_key("openai", "flat"), **oai_window(3)).json()["data"]
-    assert {bucket["results"][0]["amount"]["value"] for bucket in costs} == {9.025}
+    # Completions $9.025, embeddings $0.06 and images $0.70 a day.
+    assert {bucket["results"][0]["amount"]["value"] for bucket in costs} == {9.785}
 
 
 def test_openai_group_by_line_item_fills_quantity_and_accepts_all_array_encodings(http):
@@ -379,8 +380,11 @@ def test_openai_group_by_line_item_fills_quantity_and_accepts_all_array_encoding
     for group_by in (["line_item", "project_id"], "line_item,project_id"):
         rows = oai(http, O_COSTS, key, **oai_window(1), group_by=group_by).json()
         rows = rows["data"][0]["results"]
-        assert len(rows) == 6 and all(row["quantity_unit"] == "tokens" for row in rows)
+        units = {row["line_item"]: row["quantity_unit"] for row in rows}
+        assert len(rows) == 8 and units.pop("gpt-image-1, image generation") == "images"
+        assert set(units.values()) == {"tokens"}
     assert "gpt-5-2025-08-07, cached input" in {row["line_item"] for row in rows}
+    assert "text-embedding-3-small, input" in {row["line_item"] for row in rows}
 
 
 def test_hourly_buckets_add_up_to_the_day_and_partial_buckets_are_short(http):

@@ -66,13 +66,17 @@ def test_rows_are_summed_per_date_source_and_model_with_the_makers_vendor(
     a, c = str(anthropic.public_id), str(cursor.public_id)
     assert body["rows"] == [
         {"date": day2, "source": c, "vendor": "openai", "model": "gpt-5",
-         "uncached_input": 0, "cache_read": 0, "cache_write": 0, "output": 8},
+         "uncached_input": 0, "cache_read": 0, "cache_write": 0, "output": 8,
+         "web_search_requests": 0},
         {"date": day1, "source": a, "vendor": "anthropic", "model": "claude-opus-4-6",
-         "uncached_input": 1, "cache_read": 7, "cache_write": 0, "output": 15},
+         "uncached_input": 1, "cache_read": 7, "cache_write": 0, "output": 15,
+         "web_search_requests": 0},
         {"date": day1, "source": c, "vendor": "anthropic", "model": "claude-4.5-sonnet",
-         "uncached_input": 4, "cache_read": 9, "cache_write": 2, "output": 3},
+         "uncached_input": 4, "cache_read": 9, "cache_write": 2, "output": 3,
+         "web_search_requests": 0},
         {"date": day1, "source": c, "vendor": "unknown", "model": "composer-1",
-         "uncached_input": 0, "cache_read": 0, "cache_write": 0, "output": 1},
+         "uncached_input": 0, "cache_read": 0, "cache_write": 0, "output": 1,
+         "web_search_requests": 0},
     ]  # fmt: skip
 
 

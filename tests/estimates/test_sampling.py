@@ -106,8 +106,9 @@ def test_openai_flat_counts_cached_tokens_once(make_source):
     source = make_source("flat", vendor="openai")
     assert run(source).status == "succeeded"
     projection = Projection.objects.get(source=source)
-    # gpt-5 + gpt-4o-mini: uncached 2M + 6M, cache reads 1M + 4M a day.
-    assert projection.monthly_tokens["uncached_input"] == int(8_000_000 * HORIZON)
+    # gpt-5 + gpt-4o-mini: uncached 2M + 6M, cache reads 1M + 4M a day; embeddings 3M and
+    # moderations 0.2M a day are input too.
+    assert projection.monthly_tokens["uncached_input"] == int(11_200_000 * HORIZON)
     assert projection.monthly_tokens["cache_read"] == int(5_000_000 * HORIZON)
 
 

@@ -45,6 +45,8 @@ def estimate_json(estimate) -> dict | None:
         "monthly_tokens_low": estimate.monthly_tokens_low,
         "monthly_tokens_high": estimate.monthly_tokens_high,
         "monthly_provider_spend_usd": _money(estimate.provider_spend_usd),
+        # Anthropic server-side web searches: a count of calls, not tokens.
+        "monthly_web_search_requests": estimate.monthly_web_search_requests,
         "energy_kwh": float(estimate.footprint.kwh),
         "co2e_kg": float(estimate.footprint.co2e_kg),
         "water_l": float(estimate.footprint.water_l),

@@ -19,6 +19,7 @@ from estimates.models import DailyUsage
 from estimates.projection import HORIZON_DAYS
 from estimates.schedule import next_weekly_sample
 from estimates.selectors import AccountEstimate, account_estimate, sources_with_sampling
+from tokenoffset.dashboard.coverage import account_left_out
 
 IN_PROGRESS = (SourceStatus.PENDING, SourceStatus.SAMPLING)
 
@@ -117,6 +118,18 @@ class DashboardData:
         if self.estimate is None:
             return []
         return [p.source.label for p in self.estimate.projections if not spend_reported(p.source)]
+
+    @property
+    def spend_left_out(self) -> str:
+        """A few words on the spend the footprint does not count ("about 7% of it (images,
+        audio) is not in the footprint yet"); empty when nothing is left out."""
+        if self.estimate is None:
+            return ""
+        share, types = account_left_out(self.estimate.projections)
+        if share <= 0 or not types:
+            return ""
+        pct = "under 1%" if share < Decimal("0.005") else f"about {share * 100:.0f}%"
+        return f"{pct} of it ({', '.join(types)}) is not in the footprint yet"
 
     @property
     def polling(self) -> bool:

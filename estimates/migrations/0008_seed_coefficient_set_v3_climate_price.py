@@ -21,6 +21,6 @@ def unseed_v3(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("estimates", "0006_sample_trigger_upload_pushed_source")]
+    dependencies = [("estimates", "0007_sanity_ratio_web_searches_left_out_spend")]
 
     operations = [migrations.RunPython(seed_v3, unseed_v3)]
