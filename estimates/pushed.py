@@ -18,7 +18,7 @@ from connectors.models import EstimateSource, Kind, SourceStatus
 from connectors.records import BLANK, UsageRecord
 from tokenoffset.accounts.models import Account
 
-from . import storage
+from . import live, storage
 from .coefficients import coefficient_set_active
 from .models import DailyUsage, Projection, PushedSource, Sample, SampleStatus, SampleTrigger
 from .sampling.run import WINDOW_DAYS, _unclassified_record
@@ -53,6 +53,28 @@ def pushed_rows_replace(
     """
     usage = storage.usage_rows(source, records)
     storage.rows_replace(source, first_day, last_day + timedelta(days=1), usage, [])
+    return pushed_project(
+        source=source,
+        latest_day=latest_day,
+        user=user,
+        progress=progress,
+        excluded_from_total=excluded_from_total,
+    )
+
+
+def pushed_project(
+    *,
+    source: EstimateSource,
+    latest_day: date,
+    user=None,
+    progress: dict,
+    excluded_from_total: bool = False,
+) -> Projection:
+    """A succeeded Sample (trigger upload) and its projection over the 90 days to latest_day.
+
+    Call inside ``transaction.atomic()``. Local-logs rows of days a live source of the same
+    tool already streams are kept and shown but not counted (live.local_logs_cutoff).
+    """
     window_end = latest_day + timedelta(days=1)
     window_start = window_end - timedelta(days=WINDOW_DAYS)
     now = timezone.now()
@@ -73,7 +95,9 @@ def pushed_rows_replace(
         if excluded_from_total
         else list(
             DailyUsage.objects.filter(
-                source=source, date__gte=window_start, date__lt=window_end
+                source=source,
+                date__gte=window_start,
+                date__lt=min(window_end, live.local_logs_cutoff(source) or window_end),
             ).order_by("date")
         )
     )
