@@ -100,9 +100,11 @@ def live_reproject(*, source: EstimateSource, latest_day: date | None = None) ->
     from .pushed import pushed_project
 
     live = LiveSource.objects.get(source=source)
-    today = timezone.now().date()
-    # Complete days only, except on the first day of data (a preliminary figure at once).
-    latest_day = latest_day or max(today - timedelta(days=1), _first_day(live) or today)
+    if latest_day is None:
+        # Complete days only, unless today is all there is (a preliminary figure at once).
+        yesterday = timezone.now().date() - timedelta(days=1)
+        complete = DailyUsage.objects.filter(source=source, date__lte=yesterday).exists()
+        latest_day = yesterday if complete else yesterday + timedelta(days=1)
     excluded = live_excluded(live)
     with transaction.atomic():
         projection = pushed_project(
@@ -110,6 +112,7 @@ def live_reproject(*, source: EstimateSource, latest_day: date | None = None) ->
             latest_day=latest_day,
             progress={"live": {"latest_day": latest_day.isoformat(), "excluded": excluded}},
             excluded_from_total=excluded,
+            usage=_usage_with_logs_before(live),
         )
         LiveSource.objects.filter(pk=live.pk).update(
             excluded_from_total=excluded, projected_at=timezone.now()
@@ -127,8 +130,23 @@ def live_reproject(*, source: EstimateSource, latest_day: date | None = None) ->
     return projection
 
 
-def _first_day(live: LiveSource) -> date | None:
-    return live.first_data_at.date() if live.first_data_at else None
+def _usage_with_logs_before(live: LiveSource) -> list[DailyUsage]:
+    """The live rows, preceded by the local-logs rows of the same tool from the days before the
+    stream began (for the account's first live source of the tool only, so none counts twice);
+    on days with both, the live rows."""
+    source = live.source
+    rows = list(DailyUsage.objects.filter(source=source).order_by("date"))
+    tool_rows = DailyUsage.objects.filter(
+        account_id=source.account_id, source__kind=Kind.LIVE, source__live__tool=live.tool
+    )
+    first = tool_rows.order_by("date", "source_id").values_list("source_id", "date").first()
+    if first is None or first[0] != source.pk:
+        return rows
+    counted_logs = PushedSource.objects.filter(
+        account_id=source.account_id, surface=live.tool, excluded_from_total=False
+    ).values_list("source_id", flat=True)
+    before = DailyUsage.objects.filter(source_id__in=list(counted_logs), date__lt=first[1])
+    return sorted([*before, *rows], key=lambda row: row.date)
 
 
 def live_reproject_all() -> int:
@@ -141,14 +159,13 @@ def live_reproject_all() -> int:
 
 
 def local_logs_cutoff(source: EstimateSource) -> date | None:
-    """For a local-logs source: the first day a live source of the same tool streamed."""
+    """For a local-logs source: the first day of a live stream of the same tool, if any."""
     if source.kind != Kind.LOCAL_LOGS:
         return None
     surface = PushedSource.objects.filter(source=source).values_list("surface", flat=True).first()
-    first = LiveSource.objects.filter(
-        source__account_id=source.account_id, tool=surface, first_data_at__isnull=False
-    ).aggregate(first=Min("first_data_at"))["first"]
-    return first.date() if first else None
+    return DailyUsage.objects.filter(
+        account_id=source.account_id, source__kind=Kind.LIVE, source__live__tool=surface
+    ).aggregate(first=Min("date"))["first"]
 
 
 def live_today(*, account) -> int:

@@ -69,11 +69,13 @@ def pushed_project(
     user=None,
     progress: dict,
     excluded_from_total: bool = False,
+    usage: list[DailyUsage] | None = None,
 ) -> Projection:
     """A succeeded Sample (trigger upload) and its projection over the 90 days to latest_day.
 
-    Call inside ``transaction.atomic()``. Local-logs rows of days a live source of the same
-    tool already streams are kept and shown but not counted (live.local_logs_cutoff).
+    Call inside ``transaction.atomic()``. ``usage``: the rows to project (default: the source's
+    rows in the window). A local-logs source whose tool also streams live counts nothing here:
+    its days before the stream are projected with the live source (live.live_reproject).
     """
     window_end = latest_day + timedelta(days=1)
     window_start = window_end - timedelta(days=WINDOW_DAYS)
@@ -90,17 +92,16 @@ def pushed_project(
         started_at=now,
         finished_at=now,
     )
-    in_window = (
-        []
-        if excluded_from_total
-        else list(
+    if excluded_from_total or live.local_logs_cutoff(source):
+        in_window = []
+    elif usage is not None:
+        in_window = [row for row in usage if window_start <= row.date < window_end]
+    else:
+        in_window = list(
             DailyUsage.objects.filter(
-                source=source,
-                date__gte=window_start,
-                date__lt=min(window_end, live.local_logs_cutoff(source) or window_end),
+                source=source, date__gte=window_start, date__lt=window_end
             ).order_by("date")
         )
-    )
     previous = (
         source.projections.filter(sample__status=SampleStatus.SUCCEEDED)
         .exclude(sample=sample)
