@@ -176,3 +176,31 @@ def test_the_usage_api_shows_the_live_rows(live_server, live, client, owner):
             "output": 60,
         }
     ]
+
+
+@pytest.mark.parametrize("cumulative", [False, True], ids=["delta", "cumulative"])
+def test_the_replay_command_sends_a_session_that_lands_exactly(live_server, live, cumulative):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    source, token = live
+    out = StringIO()
+    args = ["--token", token, "--site", live_server.url, "--requests", "13"]
+    call_command("live_replay", *args, *(["--cumulative"] if cumulative else []), stdout=out)
+    sent = {}
+    for line in out.getvalue().splitlines()[:-1]:
+        model, kind, value = line.split()
+        sent[(model, kind)] = int(value.replace(",", ""))
+    columns = {
+        "input": "uncached_input",
+        "cacheRead": "cache_read",
+        "cacheCreation": "cache_write",
+        "output": "output",
+    }
+    stored = {
+        (row.model, kind): getattr(row, column)
+        for row in DailyUsage.objects.filter(source=source)
+        for kind, column in columns.items()
+    }
+    assert stored == sent and len(sent) == 8
