@@ -36,7 +36,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench import cursor, google, load, local_logs, machine, sampling
+    from bench import cursor, google, live, load, local_logs, machine, sampling
     from connectors.models import EstimateSource
     from tokenoffset.accounts.models import User
     from tokenoffset.accounts.services import account_create_for_user
@@ -69,6 +69,8 @@ def main() -> int:
         results["local_logs_upload"] = local_logs.upload_server_time(account, user)
         print("dashboard under load …", flush=True)
         results["dashboard_load"] = load.dashboard_load(user)
+        print("live: a sustained OTLP stream beside the dashboard …", flush=True)
+        results["live_stream"] = live.live_stream(account, user)
         # Only the fan-out's own sources take part in the weekly run below.
         EstimateSource.objects.exclude(
             account__memberships__user__email__startswith="fan-"
@@ -132,6 +134,10 @@ def table(r: dict) -> str:
         from bench.cursor import table_line
 
         lines += ["", table_line(r["cursor_sample"])]
+    if "live_stream" in r:
+        from bench.live import table_line as live_line
+
+        lines += ["", live_line(r["live_stream"])]
     d = r["dashboard_load"]
     lines.append("")
     if "skipped" in d:

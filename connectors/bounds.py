@@ -22,6 +22,10 @@ MAX_REQUESTS_PER_ROW_PER_DAY = 10**10
 # One cost line in one day, in either direction (credits and refunds are negative).
 MAX_COST_PER_ROW_PER_DAY = Decimal(10_000_000)
 
+# One live telemetry point (a minute of one session's tokens): no interval reaches a billion.
+MAX_LIVE_TOKENS_PER_POINT = 10**9
+MAX_LIVE_MODEL_CHARS = 100
+
 # Column widths of the daily rows.
 MAX_MODEL_CHARS = 200
 MAX_GROUP_CHARS = 50  # service tier, context window

@@ -37,6 +37,7 @@ class ValidatedKey:
     key: str = field(repr=False)  # never in a repr, a log line or an error report's locals
     label: str
     hint: str = ""  # shown to people; the key's last four characters when empty
+    organization_id: str = ""  # the vendor's id of the key's organisation, where it tells one
 
 
 class FetchReport(Protocol):
@@ -95,6 +96,9 @@ class Connector:
     create_key_help: str = ""
     # ... one live check, no retries: the label to show, or a ConnectorError ...
     validate: Callable[[httpx.Client, str], ValidatedKey] | None = None
+    # ... the id of the key's organisation (Anthropic: /v1/organizations/me), asked at a sample
+    # when the source does not know it yet, to tell live telemetry already counted ...
+    organization_id: Callable[[httpx.Client, str], str] | None = None
     # ... the owner's message for a refusal this kind can tell apart (else the generic one) ...
     explain_rejection: Callable[[Exception], str | None] = lambda error: None
     # ... and its reports.

@@ -112,4 +112,9 @@ def key_validate(vendor: str, key: str, *, is_sandbox: bool = False) -> Validate
     label = validated.label
     if is_sandbox:
         label = f"{label} (sandbox)"
-    return ValidatedKey(key=key, label=label[:100], hint=validated.hint or key[-4:])
+    return ValidatedKey(
+        key=key,
+        label=label[:100],
+        hint=validated.hint or key[-4:],
+        organization_id=validated.organization_id,
+    )

@@ -50,6 +50,9 @@ class EstimateSource(models.Model):
     )
     last_error = models.TextField(blank=True)
     is_sandbox = models.BooleanField(default=False)
+    # Anthropic: the organisation the admin key belongs to (GET /v1/organizations/me), matched
+    # against Claude Code telemetry's organization.id so live usage is not counted twice.
+    organization_id = models.CharField(max_length=100, blank=True)
     attention_notified_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
@@ -96,3 +99,6 @@ class KeyEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.source_label}"
+
+
+from connectors.live.models import LiveSeries, LiveSource  # noqa: E402, F401 - registered here

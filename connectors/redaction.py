@@ -18,6 +18,7 @@ SECRET_PATTERN = re.compile(
     r"|crsr_[A-Za-z0-9_\-]{16,}"  # Cursor admin keys (current format)
     r"|key_[A-Fa-f0-9]{32,}"  # Cursor admin keys (older format: 64 hex characters)
     r"|ya29\.[A-Za-z0-9_\-.~]{10,}"  # Google OAuth access tokens
+    r"|tkol_[A-Za-z0-9_\-]{16,}"  # our live sources' ingest tokens
     # A PEM private key (a Google service-account JSON holds one), raw or JSON-escaped; an
     # unterminated block is masked to its last base64 character.
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]|\\+n)*"

@@ -6,6 +6,7 @@ from connectors.anthropic.connector import CONNECTOR as ANTHROPIC
 from connectors.cursor.connector import CONNECTOR as CURSOR
 from connectors.google.connector import CONNECTOR as GOOGLE
 from connectors.interface import Connector, SourceKind
+from connectors.live.connector import CONNECTOR as LIVE
 from connectors.local_logs.connector import CONNECTOR as LOCAL_LOGS
 from connectors.openai.connector import CONNECTOR as OPENAI
 
@@ -17,6 +18,7 @@ CONNECTORS: dict[str, Connector] = {
         CURSOR,
         GOOGLE,
         LOCAL_LOGS,
+        LIVE,
     )
 }
 

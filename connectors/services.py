@@ -103,6 +103,7 @@ def source_create(
             label=validated.label,
             key_ciphertext=crypto.encrypt(validated.key, source_public_id=public_id),
             key_hint=validated.hint or validated.key[-4:],
+            organization_id=validated.organization_id[:100],
             is_sandbox=is_sandbox,
             created_by=user,
         )
@@ -138,7 +139,9 @@ def source_replace_key(
         source.key_hint = validated.hint or validated.key[-4:]
         source.last_error = ""
         source.attention_notified_at = None
+        source.organization_id = validated.organization_id[:100]
         fields = ["key_ciphertext", "key_hint", "last_error", "attention_notified_at", "updated_at"]
+        fields.append("organization_id")
         if source.status in (SourceStatus.NEEDS_ATTENTION, SourceStatus.FAILED):
             source.status = SourceStatus.PENDING
             fields.append("status")
@@ -172,6 +175,12 @@ def source_remove(*, source: EstimateSource, user: User) -> None:
 def source_api_key(source: EstimateSource) -> str:
     """The decrypted key, for the one vendor call that needs it (inside the worker)."""
     return crypto.decrypt(source.key_ciphertext, source_public_id=source.public_id)
+
+
+def source_organization_remember(*, source: EstimateSource, organization_id: str) -> None:
+    """Keep the id of the source's organisation, learnt at a sample (sources added before it
+    was stored get it this way)."""
+    EstimateSource.objects.filter(pk=source.pk).update(organization_id=organization_id[:100])
 
 
 def source_mark_rejected(*, source: EstimateSource, detail: str) -> None:

@@ -15,6 +15,7 @@ import httpx
 from django.conf import settings
 
 from connectors import registry
+from connectors import services as connector_services
 from connectors.errors import ConnectorError
 from connectors.http import build_client
 from connectors.interface import Connector
@@ -71,11 +72,26 @@ def fetch_window(
         timeout=httpx.Timeout(settings.VENDOR_READ_TIMEOUT_SECONDS, connect=5.0),
     )
     try:
-        return fetch_reports(
+        fetched = fetch_reports(
             connector, client, key, start, end, on_progress=on_progress, max_workers=max_workers
         )
+        if connector.organization_id is not None and not source.organization_id:
+            _organization_learn(connector, client, key, source)
+        return fetched
     finally:
         client.close()
+
+
+def _organization_learn(connector: Connector, client: httpx.Client, key: str, source) -> None:
+    # A nicety for double counting with live telemetry: never a reason to fail the sample.
+    try:
+        organization_id = connector.organization_id(client, key)
+    except Exception:  # noqa: BLE001
+        return
+    if organization_id:
+        connector_services.source_organization_remember(
+            source=source, organization_id=organization_id
+        )
 
 
 def fetch_reports(

@@ -18,7 +18,7 @@ from connectors.models import EstimateSource, Kind, SourceStatus
 from connectors.records import BLANK, UsageRecord
 from tokenoffset.accounts.models import Account
 
-from . import storage
+from . import live, storage
 from .coefficients import coefficient_set_active
 from .models import DailyUsage, Projection, PushedSource, Sample, SampleStatus, SampleTrigger
 from .sampling.run import WINDOW_DAYS, _unclassified_record
@@ -53,6 +53,30 @@ def pushed_rows_replace(
     """
     usage = storage.usage_rows(source, records)
     storage.rows_replace(source, first_day, last_day + timedelta(days=1), usage, [])
+    return pushed_project(
+        source=source,
+        latest_day=latest_day,
+        user=user,
+        progress=progress,
+        excluded_from_total=excluded_from_total,
+    )
+
+
+def pushed_project(
+    *,
+    source: EstimateSource,
+    latest_day: date,
+    user=None,
+    progress: dict,
+    excluded_from_total: bool = False,
+    usage: list[DailyUsage] | None = None,
+) -> Projection:
+    """A succeeded Sample (trigger upload) and its projection over the 90 days to latest_day.
+
+    Call inside ``transaction.atomic()``. ``usage``: the rows to project (default: the source's
+    rows in the window). A local-logs source whose tool also streams live counts nothing here:
+    its days before the stream are projected with the live source (live.live_reproject).
+    """
     window_end = latest_day + timedelta(days=1)
     window_start = window_end - timedelta(days=WINDOW_DAYS)
     now = timezone.now()
@@ -68,15 +92,16 @@ def pushed_rows_replace(
         started_at=now,
         finished_at=now,
     )
-    in_window = (
-        []
-        if excluded_from_total
-        else list(
+    if excluded_from_total or live.local_logs_cutoff(source):
+        in_window = []
+    elif usage is not None:
+        in_window = [row for row in usage if window_start <= row.date < window_end]
+    else:
+        in_window = list(
             DailyUsage.objects.filter(
                 source=source, date__gte=window_start, date__lt=window_end
             ).order_by("date")
         )
-    )
     previous = (
         source.projections.filter(sample__status=SampleStatus.SUCCEEDED)
         .exclude(sample=sample)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import sampling
+from . import live, sampling
 
 
 @shared_task(bind=True, max_retries=sampling.MAX_ATTEMPTS, acks_late=True)
@@ -28,3 +28,22 @@ def samples_reap_task() -> None:
 def daily_rows_expire_task() -> None:
     """Daily: delete usage and cost rows older than the published 13-month retention."""
     sampling.daily_rows_expire()
+
+
+@shared_task
+def live_reproject_task(source_id: int) -> None:
+    """A live source's first data arrived: its first (preliminary) projection."""
+    from connectors.models import EstimateSource
+
+    source = EstimateSource.objects.filter(pk=source_id, kind="live").first()
+    if source is not None:
+        live.live_reproject(source=source)
+
+
+@shared_task
+def live_reproject_daily_task() -> None:
+    """Daily: every live source's projection over its complete days; idle series forgotten."""
+    from connectors.live.series import series_expire
+
+    live.live_reproject_all()
+    series_expire()

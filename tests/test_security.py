@@ -59,6 +59,9 @@ NOT_TENANT_PARAMS = {
 STAFF_NAMESPACES = {"admin"}
 # Not protected by CSRF on purpose: Stripe signs its webhooks instead (tested below).
 CSRF_EXEMPT = {"billing:stripe_webhook", "api_footprint"}  # signed; public and stateless
+# OTLP receivers: the bearer token of a live source is the credential (no session, no cookie);
+# an exporter cannot fetch a CSRF token, and a 403 would drop its data silently.
+CSRF_EXEMPT |= {"otlp_metrics", "otlp_logs"}
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,12 @@ app.conf.beat_schedule = {
         "task": "estimates.tasks.daily_rows_expire_task",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Every day at 00:20 UTC: live sources re-projected over their days up to yesterday (never
+    # per request), and telemetry series idle for a week forgotten.
+    "live-reproject-daily": {
+        "task": "estimates.tasks.live_reproject_daily_task",
+        "schedule": crontab(minute=20, hour=0),
+    },
     "samples-reap": {
         "task": "estimates.tasks.samples_reap_task",
         "schedule": crontab(minute="*/5"),

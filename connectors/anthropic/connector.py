@@ -22,7 +22,14 @@ def looks_like_standard_key(key: str) -> bool:
 def validate(http: httpx.Client, key: str) -> ValidatedKey:
     """One live check; the organisation's name labels the source."""
     org = client.validate_key(http, key)
-    return ValidatedKey(key=key, label=org.name or "Anthropic organisation")
+    return ValidatedKey(
+        key=key, label=org.name or "Anthropic organisation", organization_id=org.id or ""
+    )
+
+
+def organization_id(http: httpx.Client, key: str) -> str:
+    """The key's organisation id, matched against Claude Code telemetry's organization.id."""
+    return client.get_organization(http, key, max_attempts=1).id or ""
 
 
 CONNECTOR = Connector(
@@ -37,6 +44,7 @@ CONNECTOR = Connector(
     looks_like_standard_key=looks_like_standard_key,
     create_key_help="create an Admin key in Console → Settings → Admin Keys",
     validate=validate,
+    organization_id=organization_id,
     usage=Report(fetch=client.fetch_usage, max_days=client.USAGE_MAX_DAYS),
     spend=Report(fetch=client.fetch_costs, max_days=client.COSTS_MAX_DAYS),
     coverage=COVERAGE,
