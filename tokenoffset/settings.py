@@ -160,16 +160,13 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/m/ip,5/5m/key",
-    "login": "30/m/ip",
-    "signup": "20/m/ip",
-    "reset_password": "20/m/ip,5/m/key",
-}
+_LIMITS = "login_failed=5/m/ip,5/5m/key login=30/m/ip signup=20/m/ip reset_password=20/m/ip,5/m/key"
+ACCOUNT_RATE_LIMITS = dict(limit.split("=") for limit in _LIMITS.split())
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Token Offset] "
 # Proxies of ours in front of gunicorn: 0 (default) ignores X-Forwarded-For; behind one proxy
 # appending to it, 1. Per-client limits read tokenoffset.accounts.client_address.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_RATE_LIMIT_IPV6_PREFIX = 64  # IPv6 clients are limited per /64, as allauth does
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -279,6 +276,8 @@ GOOGLE_OAUTH_TOKEN_URL = env.str("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googl
 VENDOR_READ_TIMEOUT_SECONDS = env.float("VENDOR_READ_TIMEOUT_SECONDS", default=30)
 # The largest decoded vendor response (page) we read; larger fails the sample, sparing memory.
 VENDOR_MAX_RESPONSE_BYTES = env.int("VENDOR_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
+# Live telemetry: OTLP exports accepted per source and minute before a 429 with Retry-After.
+LIVE_INGEST_REQUESTS_PER_MINUTE = env.int("LIVE_INGEST_REQUESTS_PER_MINUTE", default=600)
 # The local vendor sandbox (demo data). Never enabled in production.
 VENDOR_SANDBOX_URL = env.str("VENDOR_SANDBOX_URL", default="http://127.0.0.1:8765") if DEBUG else ""
 

@@ -50,6 +50,6 @@ def client_bucket(request: HttpRequest) -> str:
     except ValueError:
         return address
     if isinstance(parsed, ipaddress.IPv6Address):
-        prefix = getattr(settings, "ALLAUTH_RATE_LIMIT_IPV6_PREFIX", 64)
+        prefix = settings.ALLAUTH_RATE_LIMIT_IPV6_PREFIX
         return str(ipaddress.IPv6Network(f"{parsed}/{prefix}", strict=False).network_address)
     return address

@@ -20,7 +20,6 @@ from tokenoffset.accounts.client_address import client_bucket
 from tokenoffset.accounts.ratelimits import limit_exceeded
 
 # Requests per minute and source (a team's sessions each export about once a minute).
-REQUESTS_PER_MINUTE = 600
 # Failed authentications per minute and client address before we stop answering 401.
 BAD_TOKENS_PER_MINUTE = 30
 
@@ -59,7 +58,7 @@ def _export(request, signal: otlp.Signal, extract) -> HttpResponse:
             return _failure(
                 kind, 401, "A valid live source token is required.", WWW_Authenticate="Bearer"
             )
-        allowed = getattr(settings, "LIVE_INGEST_REQUESTS_PER_MINUTE", REQUESTS_PER_MINUTE)
+        allowed = settings.LIVE_INGEST_REQUESTS_PER_MINUTE
         if limit_exceeded(f"otlp:{live.source.public_id}", limit=allowed, window_seconds=60):
             return _failure(kind, 429, "Over this source's request rate.", Retry_After="60")
         body = otlp.body_read(
