@@ -70,8 +70,8 @@ def live_rows_add(*, source: EstimateSource, added: list[tuple[Point, int]]) -> 
     sums = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
     sql = (
         f"INSERT INTO {table} (account_id, source_id, date, model, service_tier, "  # noqa: S608
-        "context_window, batch, uncached_input, cache_read, cache_write, cache_write_1h, output) "
-        "VALUES (%s, %s, %s, %s, %s, '', '', %s, %s, %s, 0, %s) "
+        "context_window, batch, uncached_input, cache_read, cache_write, cache_write_1h, output, "
+        "web_search_requests) VALUES (%s, %s, %s, %s, %s, '', '', %s, %s, %s, 0, %s, 0) "
         "ON CONFLICT (source_id, date, model, service_tier, context_window, batch) "
         f"DO UPDATE SET {sums}"
     )

@@ -4,6 +4,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -61,7 +62,16 @@ def test_sqlite_filesystem_broker_and_a_real_worker_sample_a_sandbox_source(
          "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True)
+    reader.start()
     try:
+        # The worker declares the broker's exchange when it starts; a sender declaring it at the
+        # same moment can read the file half-written (kombu's filesystem transport does not lock).
+        deadline = time.monotonic() + 60
+        while not any(" ready." in line for line in list(lines)) and time.monotonic() < deadline:
+            assert worker.poll() is None, "".join(lines)[-3000:]
+            time.sleep(0.2)
         sample_id = int(manage(env, "shell", "-c", SCRIPT).stdout.strip().splitlines()[-1])
         deadline, status = time.monotonic() + 90, None
         while time.monotonic() < deadline and status not in ("succeeded", "failed"):
@@ -75,7 +85,9 @@ def test_sqlite_filesystem_broker_and_a_real_worker_sample_a_sandbox_source(
             projections = conn.execute("SELECT COUNT(*) FROM estimates_projection").fetchone()[0]
     finally:
         worker.terminate()
-        output = worker.communicate(timeout=30)[0]
+        worker.wait(timeout=30)
+        reader.join(timeout=10)
+        output = "".join(lines)
     assert status == "succeeded", output[-3000:]
     assert rows == 360  # 2 completions models, 1 embeddings and 1 moderations model × 90 days
     assert projections == 1

@@ -174,6 +174,7 @@ def test_the_usage_api_shows_the_live_rows(live_server, live, client, owner):
             "cache_read": 1000,
             "cache_write": 0,
             "output": 60,
+            "web_search_requests": 0,
         }
     ]
 
