@@ -102,20 +102,9 @@ def source_add_google(request):
 @sensitive_variables("form")
 def _replace_google(request, source):
     form = GoogleCredentialForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            connector_services.source_replace_key(
-                source=source,
-                user=request.user,
-                raw_key=form.cleaned_data["credential"],
-                client=client_bucket(request),
-            )
-        except KeyRejected as e:
-            form.add_error("key_json", e.message)
-        else:
-            messages.success(request, f"Replaced the key for {source.label}.")
-            _sample_after_new_key(request, source)
-            return redirect("sources:list")
+    posted = request.method == "POST" and form.is_valid()
+    if posted and _key_replaced(request, source, form, raw_key=form.cleaned_data["credential"]):
+        return redirect("sources:list")
     context = {"form": form, "source": source, **google_sandbox_context()}
     return render(request, "sources/add_google.html", context)
 
@@ -128,21 +117,25 @@ def source_replace(request, source_id):
     if source.kind == Kind.SERVICE_ACCOUNT:
         return _replace_google(request, source)
     form = KeyReplaceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            connector_services.source_replace_key(
-                source=source,
-                user=request.user,
-                raw_key=form.cleaned_data["api_key"],
-                client=client_bucket(request),
-            )
-        except KeyRejected as e:
-            form.add_error("api_key", e.message)
-        else:
-            messages.success(request, f"Replaced the key for {source.label}.")
-            _sample_after_new_key(request, source)
-            return redirect("sources:list")
+    posted = request.method == "POST" and form.is_valid()
+    if posted and _key_replaced(request, source, form, raw_key=form.cleaned_data["api_key"]):
+        return redirect("sources:list")
     return render(request, "sources/replace.html", {"form": form, "source": source})
+
+
+@sensitive_variables("raw_key")
+def _key_replaced(request, source, form, *, raw_key: str) -> bool:
+    """Check and store the new credential; on refusal the form says why, under its key field."""
+    try:
+        connector_services.source_replace_key(
+            source=source, user=request.user, raw_key=raw_key, client=client_bucket(request)
+        )
+    except KeyRejected as e:
+        form.add_error("key_json" if "key_json" in form.fields else "api_key", e.message)
+        return False
+    messages.success(request, f"Replaced the key for {source.label}.")
+    _sample_after_new_key(request, source)
+    return True
 
 
 @owner_required
