@@ -21,10 +21,11 @@ from estimates.coefficients import (
     coefficient_set_active,
     coefficient_values,
 )
+from tokenoffset.accounts.services import accounts_data_changed
 
 from . import climate, stripe_client
 from .fulfilment_events import batch_order_apply, product_store
-from .ledger import SIX, obligations_resolve, pro_rata
+from .ledger import SIX, batch_accounts, obligations_resolve, pro_rata
 from .models import (
     Allocation,
     CarryOver,
@@ -194,6 +195,7 @@ def _plan(*, period: str, product_id: str, price: int, write: bool):
             ClimateOrderBatch.objects.filter(pk__in=[b.pk for b in reorders]).update(
                 reordered_in=batch
             )
+        accounts_data_changed(account_ids=batch_accounts(batch))
         return batch, None
 
 

@@ -19,9 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tokenoffset.accounts.models import Membership, Role
+from tokenoffset.accounts.services import accounts_data_changed
 
 from . import climate
-from .ledger import obligation_reverse
+from .ledger import batch_accounts, obligation_reverse
 from .models import (
     BatchStatus,
     ClimateOrderBatch,
@@ -117,6 +118,7 @@ def batch_order_apply(*, batch: ClimateOrderBatch, order: dict) -> set[str]:
             transitions.add("delivered")
         b.last_error = ""
         b.save()
+        accounts_data_changed(account_ids=batch_accounts(b))
         if "delivered" in transitions:
             transaction.on_commit(lambda: delivery_email(batch=b))
     return transitions

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from estimates.coefficients import coefficient_values
 from estimates.footprint import BandSpec, Footprint, band_usage, footprint, water_usd
+from tokenoffset.accounts.services import account_data_changed, accounts_data_changed
 
 from . import climate, stripe_client
 from .models import (
@@ -161,6 +162,13 @@ def obligations_resolve(*, product_id: str) -> int:
     return resolved
 
 
+def batch_accounts(batch) -> list[int]:
+    """The accounts whose allocations a removal order holds (their removal so far changes)."""
+    return list(
+        Allocation.objects.filter(batch=batch).values_list("obligation__account_id", flat=True)
+    )
+
+
 def obligation_reverse(*, obligation: OffsetObligation, reason: str) -> str:
     """A refund or dispute: void before the order; after it, net its tonnes out of the next.
 
@@ -185,6 +193,7 @@ def obligation_reverse(*, obligation: OffsetObligation, reason: str) -> str:
         allocation.save(update_fields=["netted_at"])
         locked.state, locked.void_reason, locked.voided_at = "netted", reason, now
         locked.save(update_fields=["state", "void_reason", "voided_at"])
+        account_data_changed(account_id=locked.account_id)
         return "netted"
 
 
@@ -215,6 +224,7 @@ def water_purchase_allocate(*, purchase: WaterPurchase) -> int:
         )
         locked.allocated_at = timezone.now()
         locked.save(update_fields=["allocated_at"])
+        accounts_data_changed(account_ids=[o.account_id for o in due])
         return len(due)
 
 

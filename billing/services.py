@@ -13,6 +13,7 @@ from estimates.coefficients import NoActiveCoefficientSet, band_spec, coefficien
 from estimates.models import CoefficientSet, Projection
 from estimates.selectors import account_estimate
 from tokenoffset.accounts.models import Account
+from tokenoffset.accounts.services import account_data_changed
 
 from .errors import OffsetError, PriceChanged
 from .models import Offset, OffsetChange, OffsetKind, Subscription
@@ -83,6 +84,7 @@ def _offset_apply(
                 "chosen_at": now,
             },
         )
+        account_data_changed(account_id=account.pk)
     # Outside the transaction: never hold it open across an HTTP call.
     if live:
         subscription_price_sync_or_retry(change=change)

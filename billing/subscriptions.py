@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tokenoffset.accounts.models import Account
+from tokenoffset.accounts.services import account_data_changed
 
 from . import stripe_client
 from .errors import OffsetError
@@ -44,6 +45,7 @@ def subscription_price_sync(*, change: OffsetChange) -> bool:
     Subscription.objects.filter(pk=subscription.pk).update(
         stripe_item_id=item_id, unit_amount_cents=change.to_price_cents
     )
+    account_data_changed(account_id=change.account_id)
     return True
 
 
@@ -135,3 +137,4 @@ def subscription_state_apply(*, subscription: Subscription, stripe_subscription:
         subscription.past_due_invoice_id = ""
         subscription.past_due_since = None
     subscription.save()
+    account_data_changed(account_id=subscription.account_id)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tokenoffset.accounts.models import Membership, Role
+from tokenoffset.accounts.services import account_data_changed
 
 from . import fulfilment_events, ledger, stripe_client
 from .models import LIVE_STATUSES, OffsetChange, StripeCleanup, StripeEvent, Subscription
@@ -240,6 +241,7 @@ def _invoice_paid(record: StripeEvent, invoice: dict) -> str:
             locked.past_due_invoice_id = ""
             locked.past_due_since = None
         locked.save()
+        account_data_changed(account_id=locked.account_id)
     return "processed"
 
 
@@ -259,6 +261,7 @@ def _invoice_payment_failed(record: StripeEvent, invoice: dict) -> str:
         locked.past_due_invoice_id = invoice_id
         locked.past_due_since = locked.past_due_since or record.created
         locked.save()
+        account_data_changed(account_id=locked.account_id)
     if newly:
         _email_owners_payment_failed(subscription=locked, invoice=invoice)
     return "processed"

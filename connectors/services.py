@@ -11,6 +11,7 @@ from django.utils import timezone
 from tokenoffset.accounts.emails import email_owners
 from tokenoffset.accounts.models import Account, User
 from tokenoffset.accounts.ratelimits import limit_exceeded
+from tokenoffset.accounts.services import account_data_changed
 
 from . import crypto, registry
 from .keys import KeyRejected, key_shape_check, key_validate
@@ -108,6 +109,7 @@ def source_create(
             created_by=user,
         )
         _record_event(source, KeyEventKind.ADDED, user)
+        account_data_changed(account_id=account.pk)
     _notify_owners(
         account,
         f"A {source.get_vendor_display()} key was added",
@@ -147,6 +149,7 @@ def source_replace_key(
             fields.append("status")
         source.save(update_fields=fields)
         _record_event(source, KeyEventKind.REPLACED, user)
+        account_data_changed(account_id=source.account_id)
     return source
 
 
@@ -154,6 +157,7 @@ def source_rename(*, source: EstimateSource, label: str) -> EstimateSource:
     """Give a source a name of the owner's choosing."""
     source.label = label.strip()[:100]
     source.save(update_fields=["label", "updated_at"])
+    account_data_changed(account_id=source.account_id)
     return source
 
 
@@ -163,6 +167,7 @@ def source_remove(*, source: EstimateSource, user: User) -> None:
     with transaction.atomic():
         _record_event(source, KeyEventKind.REMOVED, user)
         source.delete()
+        account_data_changed(account_id=account.pk)
     _notify_owners(
         account,
         f"A {source.get_vendor_display()} key was removed",
@@ -195,6 +200,7 @@ def source_mark_rejected(*, source: EstimateSource, detail: str) -> None:
         source.save(update_fields=["status", "last_error", "attention_notified_at", "updated_at"])
         if first_time:
             _record_event(source, KeyEventKind.REJECTED, None, detail)
+        account_data_changed(account_id=source.account_id)
     if first_time:
         _notify_owners(
             source.account,

@@ -20,6 +20,7 @@ from connectors.live.models import LiveBilling, LiveSource
 from connectors.live.points import Extracted, Point
 from connectors.live.series import increments_apply
 from connectors.models import EstimateSource, Kind
+from tokenoffset.accounts.services import account_data_changed
 
 from .models import DailyUsage, Projection, PushedSource
 
@@ -50,6 +51,8 @@ def live_ingest(*, live: LiveSource, extracted: Extracted) -> int:
             LiveSource.objects.filter(pk=live.pk).update(**updates)
         if first:
             _enqueue_reproject(source.pk)
+    if added:  # after the commit: concurrent exports of the account do not wait on each other
+        account_data_changed(account_id=source.account_id)
     return sum(amount for _, amount in added)
 
 

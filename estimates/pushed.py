@@ -17,6 +17,7 @@ from connectors.local_logs.schema import SURFACE_NAMES, Upload, UploadRow, Uploa
 from connectors.models import EstimateSource, Kind, SourceStatus
 from connectors.records import BLANK, UsageRecord
 from tokenoffset.accounts.models import Account
+from tokenoffset.accounts.services import account_data_changed
 
 from . import live, storage
 from .coefficients import coefficient_set_active
@@ -117,6 +118,7 @@ def pushed_project(
     projection.save()
     EstimateSource.objects.filter(pk=source.pk).update(status=SourceStatus.READY, last_error="")
     _unclassified_record(source.vendor, projection.unclassified_models)
+    account_data_changed(account_id=source.account_id)
     return projection
 
 

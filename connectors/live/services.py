@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from connectors.models import EstimateSource, KeyEvent, KeyEventKind, Kind, SourceStatus
 from tokenoffset.accounts.models import Account, User
+from tokenoffset.accounts.services import account_data_changed
 
 from .models import LiveSource, Tool
 from .tokens import NewToken, bearer_token, digests_equal, token_digest, token_new
@@ -52,6 +53,7 @@ def live_source_create(
             billing=billing,
         )
         _event(source, KeyEventKind.ADDED, user, token.hint)
+        account_data_changed(account_id=account.pk)
     return source, token
 
 
@@ -70,6 +72,7 @@ def live_token_rotate(*, source: EstimateSource, user: User) -> NewToken:
 
 def live_billing_set(*, source: EstimateSource, billing: str) -> None:
     LiveSource.objects.filter(source=source).update(billing=billing)
+    account_data_changed(account_id=source.account_id)
 
 
 def live_source_for_header(authorization: str) -> LiveSource | None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from connectors.models import EstimateSource, SourceStatus
 from estimates.models import Sample, SampleStatus
+from tokenoffset.accounts.services import account_data_changed
 
 MAX_ATTEMPTS = 5
 
@@ -63,6 +64,7 @@ def sample_claim(sample_id: int) -> Sample | None:
     EstimateSource.objects.filter(pk=sample.source_id).exclude(
         status=SourceStatus.NEEDS_ATTENTION
     ).update(status=SourceStatus.SAMPLING)
+    account_data_changed(account_id=sample.account_id)
     return sample
 
 
@@ -84,7 +86,9 @@ def sample_heartbeat(sample: Sample, progress: dict | None = None) -> None:
         changes["lease_expires_at"] = now + lease_duration()
         sample._renewed_at = now
     if changes:
-        sample_held(sample).update(**changes)
+        updated = sample_held(sample).update(**changes)
+        if updated and progress is not None:  # the page polling the progress sees it move
+            account_data_changed(account_id=sample.account_id)
 
 
 def sample_fail(sample: Sample, message: str, *, source_status=SourceStatus.FAILED) -> None:
@@ -103,3 +107,5 @@ def sample_fail(sample: Sample, message: str, *, source_status=SourceStatus.FAIL
             EstimateSource.objects.filter(pk=sample.source_id).exclude(
                 status=SourceStatus.NEEDS_ATTENTION
             ).update(status=source_status, last_error=message)
+        if updated:
+            account_data_changed(account_id=sample.account_id)

@@ -17,6 +17,7 @@ from connectors.crypto import DecryptionError
 from connectors.errors import ConnectorError, ErrorKind
 from connectors.redaction import redact_secrets
 from estimates.models import Sample, SampleStatus
+from tokenoffset.accounts.services import account_data_changed
 
 from .claim import MAX_ATTEMPTS, sample_fail, sample_held
 from .requests import key_replaced_since, sample_request_if_key_replaced
@@ -124,6 +125,7 @@ def sample_end_on_vendor_error(sample: Sample, error: ConnectorError, *, key_use
             lease_expires_at=None,
             not_before=timezone.now() + timedelta(seconds=countdown),
         )
+        account_data_changed(account_id=sample.account_id)
         raise RetryLater(countdown, error.message)
     else:
         sample_fail(sample, vendor_error_message(error))

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from connectors.models import EstimateSource, Kind
 from estimates.models import Sample, SampleStatus, SampleTrigger
+from tokenoffset.accounts.services import account_data_changed
 
 MANUAL_INTERVAL = timedelta(minutes=5)
 PUSHED_KINDS = (Kind.LOCAL_LOGS, Kind.LIVE)
@@ -82,6 +83,7 @@ def sample_request(
             not_before=timezone.now() + timedelta(seconds=countdown),
         )
         sample_enqueue(sample, countdown)
+        account_data_changed(account_id=source.account_id)
     return sample
 
 

@@ -18,6 +18,7 @@ from estimates.classify import model_maker
 from estimates.coefficients import coefficient_set_active
 from estimates.fetch import Fetched, fetch_window
 from estimates.models import Sample, SampleStatus, UnclassifiedModel
+from tokenoffset.accounts.services import account_data_changed
 
 from .claim import sample_claim, sample_heartbeat, sample_held
 from .failures import sample_end_on_exception, sample_end_on_vendor_error
@@ -79,6 +80,7 @@ def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
             status=SourceStatus.READY, last_error="", attention_notified_at=None
         )
         _unclassified_record(source.vendor, projection.unclassified_models)
+        account_data_changed(account_id=source.account_id)
     if first_success:
         first_estimate_email(source=source)
     sample.refresh_from_db()

@@ -47,6 +47,9 @@ class Account(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    # Bumped by accounts.services.account_data_changed whenever a figure the dashboard shows may
+    # have changed: the dashboard's cache key.
+    data_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     def __str__(self):
         return self.name

@@ -5,6 +5,7 @@ import secrets
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +27,23 @@ INVITATION_TOKEN_BYTES = 32
 INVITATIONS_PER_DAY = 20  # per account, and per sender
 INVITATIONS_PER_DAY_PER_CLIENT = 50
 INVITATION_WINDOW_SECONDS = 24 * 60 * 60
+
+
+def account_data_changed(*, account_id: int) -> None:
+    """Bump the account's data version: what its dashboard shows may have changed.
+
+    Inside the writer's transaction, as its last write: the new version becomes visible in the
+    same commit as the rows it announces, and a crash between the commit and a callback cannot
+    lose it (a lost bump would leave a stale dashboard). The row lock lasts until that commit.
+    """
+    Account.objects.filter(pk=account_id).update(data_version=F("data_version") + 1)
+
+
+def accounts_data_changed(*, account_ids) -> None:
+    """``account_data_changed`` for several accounts at once (a batch of removal orders)."""
+    ids = sorted({pk for pk in account_ids if pk is not None})
+    if ids:
+        Account.objects.filter(pk__in=ids).update(data_version=F("data_version") + 1)
 
 
 class InvitationError(Exception):
