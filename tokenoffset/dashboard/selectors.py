@@ -11,6 +11,7 @@ from decimal import ROUND_CEILING, Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from billing.proof import removal_so_far
 from billing.selectors import BandOffer, band_offers, offset_in_force
 from connectors import registry
 from connectors.models import EstimateSource, SourceStatus
@@ -111,6 +112,8 @@ class DashboardData:
     sources: list[SourceRow]
     bands: list[BandOffer]  # only while no offset is in force
     next_sample_at: datetime
+    removal: object | None = None  # billing.proof.RemovalSoFar
+    cache_key: str = ""  # set when cached: tokenoffset.dashboard.snapshot
 
     @property
     def spend_unreported(self) -> list[str]:
@@ -145,7 +148,9 @@ class DashboardData:
 
     @property
     def chart_key(self) -> str:
-        """Changes whenever the projections behind the estimate do (the chart's cache key)."""
+        """Changes whenever the figures behind the chart may have (the chart's cache key)."""
+        if self.cache_key:
+            return self.cache_key
         if self.estimate is None:
             return ""
         return "-".join(str(p.pk) for p in self.estimate.projections)
@@ -242,7 +247,7 @@ def token_lines(estimate: AccountEstimate) -> list[TokenLine]:
     ]
 
 
-def dashboard_data(*, account, now: datetime | None = None) -> DashboardData:
+def dashboard_data(*, account, now: datetime | None = None, cache_key: str = "") -> DashboardData:
     """The dashboard's figures for one account."""
     now = now or timezone.now()
     offset = offset_in_force(account=account)
@@ -272,4 +277,6 @@ def dashboard_data(*, account, now: datetime | None = None) -> DashboardData:
         if offset is None
         else [],
         next_sample_at=next_weekly_sample(now),
+        removal=removal_so_far(account=account),
+        cache_key=cache_key,
     )

@@ -9,7 +9,7 @@ from tokenoffset.celery import app as celery_app
 
 from . import public
 from .charts import dashboard_chart
-from .selectors import dashboard_data
+from .snapshot import dashboard_snapshot
 
 
 def home(request):
@@ -22,10 +22,11 @@ def home(request):
 @account_required
 def dashboard(request):
     """The offset in force beside the account's estimate, its chart and its sources."""
-    data = dashboard_data(account=request.account)
+    data = dashboard_snapshot(account=request.account)
     context = {
         "d": data,
-        # Lazy: the template caches the chart per set of projections and only builds it on a miss.
+        "removal": data.removal,
+        # Lazy: the template caches the chart per data version and only builds it on a miss.
         "chart": lambda: dashboard_chart(data),
         "sandbox": bool(settings.VENDOR_SANDBOX_URL),
     }
