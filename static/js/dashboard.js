@@ -58,15 +58,24 @@
   function poll(container) {
     var url = container.getAttribute("data-poll-url");
     var failures = 0;
+    var etag = null;
 
     function tick() {
-      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      var headers = { Accept: "application/json" };
+      if (etag) headers["If-None-Match"] = etag;  // 304 while nothing changed
+      fetch(url, { credentials: "same-origin", headers: headers })
         .then(function (response) {
+          if (response.status === 304) return null;
           if (!response.ok) throw new Error("HTTP " + response.status);
+          etag = response.headers.get("ETag");
           return response.json();
         })
         .then(function (data) {
           failures = 0;
+          if (data === null) {  // unchanged: still busy, ask again
+            window.setTimeout(tick, POLL_MS);
+            return;
+          }
           var finished = false, busy = false;
           (data.sources || []).forEach(function (source) {
             var row = container.querySelector('[data-source-id="' + source.id + '"]');

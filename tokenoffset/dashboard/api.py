@@ -1,12 +1,14 @@
 """The current account as JSON: ``GET /api/v1/estimate`` (offset, estimate, sources) and
 ``GET /api/v1/usage/daily`` (daily token counts per date, source and model)."""
 
+import hashlib
 import re
 import uuid
 from datetime import date, timedelta
 
-from django.http import JsonResponse
+from django.http import HttpResponseNotModified, JsonResponse
 from django.utils import timezone
+from django.utils.cache import parse_etags
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -84,20 +86,35 @@ def _refused(request) -> JsonResponse | None:
     return None
 
 
+def estimate_etag(account) -> str:
+    """Changes with the account's data version (every writer of these figures bumps it), its
+    name, and the UTC date (the stale flag); the progress poll asks with it."""
+    name = hashlib.sha256(account.name.encode()).hexdigest()[:8]
+    return f'"{account.pk}.{account.data_version}.{name}.{timezone.now().date().isoformat()}"'
+
+
 @never_cache
 @require_GET
 def estimate(request):
+    """The account as JSON; 304 without building it when ``If-None-Match`` is still current."""
     if refused := _refused(request):
         return refused
     account = request.account
-    return JsonResponse(
-        {
-            "account": {"id": str(account.public_id), "name": account.name},
-            "offset": offset_json(account=account),
-            "estimate": estimate_json(account_estimate(account=account)),
-            "sources": [source_json(s) for s in sources_with_sampling(account=account)],
-        }
-    )
+    etag = estimate_etag(account)
+    asked = parse_etags(request.headers.get("If-None-Match", ""))
+    if etag in asked or "*" in asked:
+        response = HttpResponseNotModified()
+    else:
+        response = JsonResponse(
+            {
+                "account": {"id": str(account.public_id), "name": account.name},
+                "offset": offset_json(account=account),
+                "estimate": estimate_json(account_estimate(account=account)),
+                "sources": [source_json(s) for s in sources_with_sampling(account=account)],
+            }
+        )
+    response["ETag"] = etag
+    return response
 
 
 class BadQuery(ValueError):
