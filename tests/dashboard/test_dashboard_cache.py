@@ -136,3 +136,31 @@ def test_a_delivered_removal_order_shows_at_once(client, climate_api):
     post_event(client, event("climate.order.delivered", done))
     after = assert_fresh(client, account)
     assert after.removal.delivered_tons > 0 == before.removal.delivered_tons
+
+
+def test_an_estimate_turning_stale_during_the_day_is_labelled_at_once(owner_client, account):
+    from tests.dashboard.test_dashboard import make_projection, make_source
+
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with time_machine.travel(monday, tick=False):
+        make_projection(make_source(account), finished_at=monday - timedelta(days=14, hours=-1))
+        first, html = shown(owner_client)
+    assert not first.estimate.stale and "Stale" not in html
+    with time_machine.travel(monday + timedelta(hours=2), tick=False):
+        later, html = shown(owner_client)
+    assert later.estimate.stale and "Stale" in html
+
+
+def test_an_unreadable_cache_entry_is_rebuilt_not_an_error(owner_client, account, monkeypatch):
+    EstimateSourceFactory(account=account, label="Alice Org")
+    shown(owner_client)
+
+    def unreadable(key, *args, **kwargs):
+        if key.startswith("dashboard:"):
+            raise ValueError("unpickling a class of another release")
+        return real_get(key, *args, **kwargs)
+
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", unreadable)
+    _, html = shown(owner_client)
+    assert "Alice Org" in html
