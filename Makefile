@@ -35,7 +35,8 @@ clean:
 
 ## bench: sampling and load figures on throwaway PostgreSQL and Redis (var/bench.json)
 bench: $(STAMP)
-	WITH_WRK=1 scripts/services.sh $(BIN)/python -m bench
+	TOKENOFFSET_ENCRYPTION_KEYS="bench:$$($(BIN)/python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())')" \
+	  WITH_WRK=1 scripts/services.sh $(BIN)/python -m bench
 
 ## backtest: the projection method against synthetic organisations (the table on /docs/methodology)
 backtest: $(STAMP)
