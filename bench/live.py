@@ -8,10 +8,7 @@ alone, then with the stream running.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -22,7 +19,7 @@ from statistics import quantiles
 from django.conf import settings
 from django.utils import timezone
 
-from bench.load import ROOT, _free_port, session_cookie, wrk
+from bench.load import _free_port, gunicorn_start, session_cookie, wrk
 
 
 def _export(session: int, now_ns: int) -> bytes:
@@ -54,25 +51,6 @@ def _export(session: int, now_ns: int) -> bytes:
     return request.SerializeToString()
 
 
-def _gunicorn(port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "STATIC_MANIFEST": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.setdefault("TOKENOFFSET_ENCRYPTION_KEYS", settings.TOKENOFFSET_ENCRYPTION_KEYS)
-    workers = str(max(2, (os.cpu_count() or 2)))
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "gunicorn", "tokenoffset.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", workers, "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-
-
 def live_stream(account, user, *, rate: float = 50, seconds: int = 10) -> dict:
     """Ingest latency at `rate` requests/s, and the dashboard's latency with and without it."""
     from connectors.live.services import live_source_create
@@ -82,7 +60,7 @@ def live_stream(account, user, *, rate: float = 50, seconds: int = 10) -> dict:
         account=account, user=user, tool="claude_code", billing="subscription"
     )
     port = _free_port()
-    server = _gunicorn(port)
+    server = gunicorn_start(port)
     base = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     statuses: dict[int, int] = {}

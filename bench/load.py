@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
+GUNICORN_WORKERS = max(2, os.cpu_count() or 2)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -56,10 +57,8 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int = 16) -> di
     }
 
 
-def dashboard_load(user, seconds: int = 10) -> dict:
-    if not shutil.which("wrk"):
-        return {"skipped": "wrk is not installed (apt-get install wrk)"}
-    port = _free_port()
+def gunicorn_start(port: int) -> subprocess.Popen:
+    """The app under gunicorn on loopback, production-like, with this process's signing key."""
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -70,12 +69,18 @@ def dashboard_load(user, seconds: int = 10) -> dict:
         "LOG_LEVEL": "WARNING",
     }
     env.setdefault("TOKENOFFSET_ENCRYPTION_KEYS", settings.TOKENOFFSET_ENCRYPTION_KEYS)
-    workers = str(max(2, (os.cpu_count() or 2)))
-    server = subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "tokenoffset.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", workers, "--log-level", "warning"],
+         "--workers", str(GUNICORN_WORKERS), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )  # fmt: skip
+
+
+def dashboard_load(user, seconds: int = 10) -> dict:
+    if not shutil.which("wrk"):
+        return {"skipped": "wrk is not installed (apt-get install wrk)"}
+    port = _free_port()
+    server = gunicorn_start(port)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -94,7 +99,7 @@ def dashboard_load(user, seconds: int = 10) -> dict:
         server.terminate()
         server.wait(timeout=30)
     return {
-        "gunicorn_workers": int(workers),
+        "gunicorn_workers": GUNICORN_WORKERS,
         "connections": 16,
         "seconds": seconds,
         "dashboard": dashboard,
