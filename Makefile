@@ -33,10 +33,11 @@ format: $(STAMP)
 clean:
 	rm -rf var/ .pytest_cache .ruff_cache
 
-## bench: sampling and load figures on throwaway PostgreSQL and Redis (var/bench.json)
+## bench: sampling and load figures on throwaway PostgreSQL and Redis (var/bench.json);
+##        SCENARIOS="dashboard_load weekly_fanout" runs only those
 bench: $(STAMP)
 	TOKENOFFSET_ENCRYPTION_KEYS="bench:$$($(BIN)/python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())')" \
-	  WITH_WRK=1 scripts/services.sh $(BIN)/python -m bench
+	  WITH_WRK=1 scripts/services.sh $(BIN)/python -m bench $(SCENARIOS)
 
 ## backtest: the projection method against synthetic organisations (the table on /docs/methodology)
 backtest: $(STAMP)

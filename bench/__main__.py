@@ -1,7 +1,10 @@
 """`make bench`: the sampling and load figures, printed and written to var/bench.json.
 
 Runs against the PostgreSQL and Redis that scripts/services.sh starts, with the vendor sandbox
-in this process. Figures are measurements on this machine, never assertions.
+in its own process. Figures are measurements on this machine, never assertions.
+
+`python -m bench heavy_sample dashboard_load` runs only the named scenarios (the rest of
+var/bench.json is kept from the previous run).
 """
 
 import json
@@ -18,7 +21,22 @@ import django
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SCENARIOS = (
+    "heavy_sample",
+    "google_sample",
+    "cursor_sample",
+    "local_logs",
+    "dashboard_load",
+    "live_stream",
+    "weekly_fanout",
+)
+
+
 def main() -> int:
+    only = set(sys.argv[1:]) or set(SCENARIOS)
+    if only - set(SCENARIOS):
+        print(f"unknown scenario(s) {sorted(only - set(SCENARIOS))}; choose from {SCENARIOS}")
+        return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
     os.environ.setdefault("DEBUG", "true")
     # The vendor sandbox runs in its own process: the vendor's work is not ours to measure.
@@ -46,49 +64,59 @@ def main() -> int:
     account = account_create_for_user(user=user)
     n_sources = int(os.environ.get("BENCH_FANOUT_SOURCES", "1000"))
     cap = float(os.environ.get("BENCH_FANOUT_CAP_S", "420"))
-    results = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine.machine(),
-    }
+    out = ROOT / "var" / "bench.json"
+    results = json.loads(out.read_text()) if out.exists() and only != set(SCENARIOS) else {}
+    results["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["machine"] = machine.machine()
     try:
-        print("heavy org, no latency …", flush=True)
-        heavy0 = sampling.heavy_sample(account, user, 0)
-        print("heavy org, 150 ms latency …", flush=True)
-        heavy150 = sampling.heavy_sample(account, user, 150)
-        for r in (heavy0, heavy150):
-            r.pop("source")
-        results["heavy_sample"] = [heavy0, heavy150]
-        print("Google, 5 projects, 150 ms latency …", flush=True)
-        results["google_sample"] = google.google_sample(account, user, 150)
-        print("Cursor team, 2,000 events a day, 150 ms …", flush=True)
-        results["cursor_sample"] = cursor.cursor_sample(account, user, 150)
-        mb = int(os.environ.get("BENCH_LOCAL_LOGS_MB", "500"))
-        print(f"local logs: parsing {mb} MB of transcripts in the browser …", flush=True)
-        results["local_logs_parse"] = local_logs.browser_parse(mb)
-        print("local logs: the largest upload's server time …", flush=True)
-        results["local_logs_upload"] = local_logs.upload_server_time(account, user)
-        print("dashboard under load …", flush=True)
-        results["dashboard_load"] = load.dashboard_load(user)
-        print("live: a sustained OTLP stream beside the dashboard …", flush=True)
-        results["live_stream"] = live.live_stream(account, user)
-        # Only the fan-out's own sources take part in the weekly run below.
-        EstimateSource.objects.exclude(
-            account__memberships__user__email__startswith="fan-"
-        ).delete()
-        fan_user = User.objects.create_user(f"fan-{user.email}", "bench pw 2")
-        fan_account = account_create_for_user(user=fan_user)
-        print(f"weekly fan-out over {n_sources} sources (cap {cap:.0f} s) …", flush=True)
-        results["weekly_fanout"] = sampling.weekly_fanout(
-            fan_account,
-            fan_user,
-            n_sources,
-            cap,
-            concurrency=int(os.environ.get("BENCH_WORKER_CONCURRENCY", "8")),
-        )
+        if "heavy_sample" in only:
+            print("heavy org, no latency …", flush=True)
+            heavy0 = sampling.heavy_sample(account, user, 0)
+            print("heavy org, 150 ms latency …", flush=True)
+            heavy150 = sampling.heavy_sample(account, user, 150)
+            for r in (heavy0, heavy150):
+                r.pop("source")
+            results["heavy_sample"] = [heavy0, heavy150]
+        if "google_sample" in only:
+            print("Google, 5 projects, 150 ms latency …", flush=True)
+            results["google_sample"] = google.google_sample(account, user, 150)
+        if "cursor_sample" in only:
+            print("Cursor team, 2,000 events a day, 150 ms …", flush=True)
+            results["cursor_sample"] = cursor.cursor_sample(account, user, 150)
+        if "local_logs" in only:
+            mb = int(os.environ.get("BENCH_LOCAL_LOGS_MB", "500"))
+            print(f"local logs: parsing {mb} MB of transcripts in the browser …", flush=True)
+            results["local_logs_parse"] = local_logs.browser_parse(mb)
+            print("local logs: the largest upload's server time …", flush=True)
+            results["local_logs_upload"] = local_logs.upload_server_time(account, user)
+        if "dashboard_load" in only:
+            print("dashboard under load …", flush=True)
+            if "heavy_sample" not in only:
+                # The page under load belongs to an account with two heavy sources.
+                for latency in (0, 150):
+                    sampling.heavy_sample(account, user, latency)
+            results["dashboard_load"] = load.dashboard_load(user)
+        if "live_stream" in only:
+            print("live: a sustained OTLP stream beside the dashboard …", flush=True)
+            results["live_stream"] = live.live_stream(account, user)
+        if "weekly_fanout" in only:
+            # Only the fan-out's own sources take part in the weekly run below.
+            EstimateSource.objects.exclude(
+                account__memberships__user__email__startswith="fan-"
+            ).delete()
+            fan_user = User.objects.create_user(f"fan-{user.email}", "bench pw 2")
+            fan_account = account_create_for_user(user=fan_user)
+            print(f"weekly fan-out over {n_sources} sources (cap {cap:.0f} s) …", flush=True)
+            results["weekly_fanout"] = sampling.weekly_fanout(
+                fan_account,
+                fan_user,
+                n_sources,
+                cap,
+                concurrency=int(os.environ.get("BENCH_WORKER_CONCURRENCY", "8")),
+            )
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=30)
-    out = ROOT / "var" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
@@ -120,7 +148,7 @@ def table(r: dict) -> str:
         "| SQL in write | peak MiB | wall ÷ RTT | fetch ÷ RTT |"
     )
     lines.append("|---|---|---|---|---|---|---|---|---|")
-    for h in r["heavy_sample"]:
+    for h in r.get("heavy_sample", []):
         lines.append(
             f"| {h['usage_rows']} usage + {h['cost_rows']} cost rows | {h['latency_ms']} ms | "
             f"{h['wall_s']} | {h['fetch_s']} | {h['write_s']} | {h['write_statements']} | "
@@ -138,7 +166,7 @@ def table(r: dict) -> str:
         from bench.live import table_line as live_line
 
         lines += ["", live_line(r["live_stream"])]
-    d = r["dashboard_load"]
+    d = r.get("dashboard_load", {"skipped": "not run"})
     lines.append("")
     if "skipped" in d:
         lines.append(f"dashboard load: skipped ({d['skipped']})")
@@ -155,7 +183,7 @@ def table(r: dict) -> str:
             )
         lines.append(f"\ndashboard RPS ÷ trivial RPS = {d['rps_ratio']}")
     lines.append("")
-    lp, lu = r["local_logs_parse"], r["local_logs_upload"]
+    lp, lu = r.get("local_logs_parse", {"skipped": "not run"}), r.get("local_logs_upload")
     if "skipped" in lp:
         lines.append(f"local logs parse: skipped ({lp['skipped']})")
     else:
@@ -163,11 +191,14 @@ def table(r: dict) -> str:
             f"local logs: {lp['megabytes']} MB of transcripts parsed in the browser's Web Worker "
             f"in {lp['parse_s']} s = {lp['mb_per_s']} MB/s ({lp['lines']} lines, {lp['rows']} rows)"
         )
-    lines.append(
-        f"local logs upload: {lu['rows']} rows ({lu['body_kb']} kB) stored and projected in "
-        f"{lu['first_s']} s; re-sent (replace) in {lu['resend_s']} s"
-    )
-    f = r["weekly_fanout"]
+    if lu:
+        lines.append(
+            f"local logs upload: {lu['rows']} rows ({lu['body_kb']} kB) stored and projected in "
+            f"{lu['first_s']} s; re-sent (replace) in {lu['resend_s']} s"
+        )
+    f = r.get("weekly_fanout")
+    if f is None:
+        return "\n".join(lines)
     lines.append("")
     lines.append(
         f"weekly fan-out: {f['finished']}/{f['sources']} sources finished "
