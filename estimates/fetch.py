@@ -2,9 +2,11 @@
 
 Which reports a source has, and how they are fetched, is its connector's (connectors.registry).
 No database transaction is open while this runs. Progress (pages per report) is reported through
-a callback from the calling thread, so only that thread touches the database.
+a callback from the calling thread, so only that thread touches the database. Records become
+rows (estimates.rows) in that thread as each sub-window arrives, while the others are fetched.
 """
 
+import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -24,6 +26,8 @@ from connectors.models import EstimateSource
 from connectors.paging import split_window
 from connectors.records import CostRecord, UsageRecord
 
+from .rows import Rows
+
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes at most
 Progress = Callable[[dict | None], None]
 
@@ -32,6 +36,17 @@ Progress = Callable[[dict | None], None]
 class Fetched:
     usage: list[UsageRecord] = field(default_factory=list)
     costs: list[CostRecord] = field(default_factory=list)
+    rows: Rows = field(init=False)  # the records aggregated into the rows to store
+
+    def __post_init__(self):
+        self.rows = Rows([*self.usage, *self.costs])
+
+    def add(self, records: list) -> None:
+        # A report may return both kinds of record (Cursor's usage events carry tokens and
+        # money), so each goes where its type belongs.
+        for record in records:
+            (self.costs if isinstance(record, CostRecord) else self.usage).append(record)
+        self.rows.add(records)
 
 
 class _Progress:
@@ -61,9 +76,13 @@ def fetch_window(
     end: date,
     *,
     on_progress: Progress = lambda progress: None,
-    max_workers: int = 6,
+    max_workers: int | None = None,
 ) -> Fetched:
-    """Fetch usage and costs for [start, end); raises ConnectorError on the first failure."""
+    """Fetch usage and costs for [start, end); raises ConnectorError on the first failure.
+
+    A source that does not know its organisation yet asks for it beside the reports, in the
+    same pool: a nicety for double counting with live telemetry, never a reason to fail.
+    """
     connector = registry.for_source(source)
     if not connector.pulled:
         raise ValueError(f"{connector.name} sources are pushed to us, never fetched")
@@ -71,27 +90,42 @@ def fetch_window(
         vendor_base_url(source.vendor, is_sandbox=source.is_sandbox),
         timeout=httpx.Timeout(settings.VENDOR_READ_TIMEOUT_SECONDS, connect=5.0),
     )
+    learned: list[str] = []
+    also = None
+    if connector.organization_id is not None and not source.organization_id:
+        also = functools.partial(_organization_ask, connector, client, key, learned)
     try:
         fetched = fetch_reports(
-            connector, client, key, start, end, on_progress=on_progress, max_workers=max_workers
+            connector,
+            client,
+            key,
+            start,
+            end,
+            on_progress=on_progress,
+            max_workers=max_workers,
+            also=also,
         )
-        if connector.organization_id is not None and not source.organization_id:
-            _organization_learn(connector, client, key, source)
-        return fetched
     finally:
         client.close()
+    if learned:
+        connector_services.source_organization_remember(source=source, organization_id=learned[0])
+    return fetched
 
 
-def _organization_learn(connector: Connector, client: httpx.Client, key: str, source) -> None:
-    # A nicety for double counting with live telemetry: never a reason to fail the sample.
+def _organization_ask(connector: Connector, client: httpx.Client, key: str, into: list) -> None:
+    # Runs in the pool, so it touches no database: the calling thread stores the answer.
     try:
         organization_id = connector.organization_id(client, key)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - never a reason to fail the sample
         return
     if organization_id:
-        connector_services.source_organization_remember(
-            source=source, organization_id=organization_id
-        )
+        into.append(organization_id)
+
+
+def pool_size(jobs: int, max_workers: int | None = None) -> int:
+    """One thread per request in flight, up to SAMPLE_FETCH_MAX_WORKERS."""
+    bound = settings.SAMPLE_FETCH_MAX_WORKERS if max_workers is None else max_workers
+    return max(1, min(jobs, bound))
 
 
 def fetch_reports(
@@ -102,9 +136,13 @@ def fetch_reports(
     end: date,
     *,
     on_progress: Progress = lambda progress: None,
-    max_workers: int = 6,
+    max_workers: int | None = None,
+    also: Callable[[], None] | None = None,
 ) -> Fetched:
-    """Run every report of a pulled connector over [start, end), sub-windows concurrently."""
+    """Run every report of a pulled connector over [start, end), sub-windows concurrently.
+
+    ``also`` (which must not raise) runs in the same pool, beside the reports.
+    """
     jobs = [
         (name, report.fetch, s, e)
         for name, report in connector.reports().items()
@@ -118,9 +156,13 @@ def fetch_reports(
     )
     on_progress(progress.snapshot())
     result = Fetched()
-    pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"sample-{connector.id}")
+    pool = ThreadPoolExecutor(
+        pool_size(len(jobs) + (also is not None), max_workers),
+        thread_name_prefix=f"sample-{connector.id}",
+    )
     failed = True
     try:
+        extra = [] if also is None else [pool.submit(also)]
         futures = {
             pool.submit(
                 fetch,
@@ -136,16 +178,13 @@ def fetch_reports(
         while pending:
             done, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
             for future in done:
-                # Re-raises ConnectorError. A report may return both kinds of record (Cursor's
-                # usage events carry tokens and money), so each goes where its type belongs.
-                for record in future.result():
-                    rows = result.costs if isinstance(record, CostRecord) else result.usage
-                    rows.append(record)
+                result.add(future.result())  # re-raises ConnectorError
             # Called on every tick (with None when nothing changed) so the caller can renew
             # its lease while a slow vendor keeps us waiting.
             snapshot = progress.snapshot()
             on_progress(snapshot if snapshot != last else None)
             last = snapshot
+        wait(extra)
         failed = False
     finally:
         # On failure don't wait for the other sub-windows: the sample has failed already.

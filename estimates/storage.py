@@ -5,8 +5,8 @@ new ones bulk-inserted in one short atomic block, so a group that disappeared at
 disappears here too, and a re-sample never double counts.
 """
 
-import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -22,93 +22,56 @@ from .coverage import spend_left_out
 from .footprint import TOKEN_TYPES, Footprint, footprint, raw_price
 from .models import CoefficientSet, DailyCost, DailyUsage, Projection, Sample
 from .projection import forecast_series, project, trend_pct
+from .rows import COST_FIELDS, USAGE_FIELDS, CostRow, Rows, UsageRow
 from .sanity import energy_spend_ratio
 
 BATCH_SIZE = 2000
 
 
-def usage_rows(source: EstimateSource, records: list[UsageRecord]) -> list[DailyUsage]:
+def usage_rows(source: EstimateSource, records: Iterable[UsageRecord]) -> list[UsageRow]:
     """One row per (day, model, tier, context window, batch); duplicates are summed."""
-    rows: dict[tuple, DailyUsage] = {}
-    for r in records:
-        key = (r.day, r.model, r.service_tier, r.context_window, r.batch)
-        row = rows.get(key)
-        if row is None:
-            rows[key] = DailyUsage(
-                account_id=source.account_id,
-                source=source,
-                date=r.day,
-                model=r.model,
-                service_tier=r.service_tier,
-                context_window=r.context_window,
-                batch=r.batch,
-                uncached_input=r.uncached_input,
-                cache_read=r.cache_read,
-                cache_write=r.cache_write,
-                cache_write_1h=r.cache_write_1h,
-                output=r.output,
-                requests=r.requests,
-                web_search_requests=r.web_search_requests,
-            )
-            continue
-        counts = ("uncached_input", "cache_read", "cache_write", "cache_write_1h", "output")
-        for name in (*counts, "web_search_requests"):
-            setattr(row, name, getattr(row, name) + getattr(r, name))
-        if r.requests is not None:
-            row.requests = (row.requests or 0) + r.requests
-    return list(rows.values())
+    return Rows(records).usage
 
 
-def cost_rows(source: EstimateSource, records: list[CostRecord]) -> list[DailyCost]:
+def cost_rows(source: EstimateSource, records: Iterable[CostRecord]) -> list[CostRow]:
     """One row per (day, description, dimensions, currency); lines that still collide are summed."""
-    rows: dict[tuple, DailyCost] = {}
-    for r in records:
-        dimensions_key = json.dumps(r.dimensions, sort_keys=True, separators=(",", ":"))
-        key = (r.day, r.description, dimensions_key, r.currency)
-        if key in rows:
-            rows[key].amount_usd += r.amount_usd
-            continue
-        rows[key] = DailyCost(
-            account_id=source.account_id,
-            source=source,
-            date=r.day,
-            description=r.description,
-            dimensions=r.dimensions,
-            dimensions_key=dimensions_key,
-            amount_usd=r.amount_usd,
-            currency=r.currency,
-        )
-    return list(rows.values())
+    return Rows(records).costs
 
 
 def rows_replace(source: EstimateSource, start: date, end: date, usage, costs) -> None:
     """Replace the source's rows for [start, end). Call inside ``transaction.atomic()``."""
     DailyUsage.objects.filter(source=source, date__gte=start, date__lt=end).delete()
     DailyCost.objects.filter(source=source, date__gte=start, date__lt=end).delete()
-    _insert(DailyUsage, usage)
-    _insert(DailyCost, costs)
+    _insert(DailyUsage, source, usage, USAGE_FIELDS)
+    _insert(DailyCost, source, costs, COST_FIELDS)
 
 
-def _insert(model, rows: list) -> None:
-    """Bulk insert; on PostgreSQL one COPY per table, several times faster than INSERTs whose
-    parameters the client must quote (a heavy sample is ~15,000 rows)."""
+def _insert(model, source: EstimateSource, rows: list, names: tuple[str, ...]) -> None:
+    """Bulk insert; on PostgreSQL one COPY per table of plain tuples (a heavy sample is ~15,000
+    rows: per-field conversions through model instances would cost more than the COPY)."""
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        objects = (model(account_id=source.account_id, source=source, **_fields(r)) for r in rows)
+        model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(n).column) for n in names)
+    prefix = (source.account_id, source.pk)
     # The raw COPY bypasses Django's cursor wrapper: wrap_database_errors turns psycopg's
     # errors (a value too long for its column…) into django.db ones (DataError…) as usual.
     with (
         connection.wrap_database_errors,
         connection.cursor() as cursor,
         cursor.cursor.copy(
-            f"COPY {table} ({columns}) FROM STDIN"  # noqa: S608 - names from our own model
+            f"COPY {quote(model._meta.db_table)} (account_id, source_id, {columns}) FROM STDIN"  # noqa: S608 - names from our own model
         ) as copy,
     ):
+        write = copy.write_row
         for row in rows:
-            copy.write_row([f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields])
+            write((*prefix, *row.copy_values()))
+
+
+def _fields(row) -> dict:
+    return {name: getattr(row, name) for name in row.__slots__}
 
 
 def _footprint_json(fp: Footprint) -> dict[str, str]:
@@ -118,8 +81,8 @@ def _footprint_json(fp: Footprint) -> dict[str, str]:
 def projection_build(
     *,
     sample: Sample,
-    usage: list[DailyUsage],
-    costs: list[DailyCost],
+    usage: list[UsageRow],
+    costs: list[CostRow],
     coefficient_set: CoefficientSet,
     previous: Projection | None,
 ) -> Projection:

@@ -275,6 +275,7 @@ GOOGLE_MONITORING_BASE_URL = env.str(
 )
 GOOGLE_OAUTH_TOKEN_URL = env.str("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
 VENDOR_READ_TIMEOUT_SECONDS = env.float("VENDOR_READ_TIMEOUT_SECONDS", default=30)
+SAMPLE_FETCH_MAX_WORKERS = env.int("SAMPLE_FETCH_MAX_WORKERS", default=16)  # requests in flight
 # The largest decoded vendor response (page) we read; larger fails the sample, sparing memory.
 VENDOR_MAX_RESPONSE_BYTES = env.int("VENDOR_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
 # Live telemetry: OTLP exports accepted per source and minute before a 429 with Retry-After.
@@ -293,7 +294,6 @@ STRIPE_API_BASE_URL = env.str("STRIPE_API_BASE_URL", default="")  # tests and st
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
-
 ADMINS = [("Ops", a) for a in env.list("ADMIN_EMAILS", default=[])]
 # Error reports (ADMIN_EMAILS mails, the DEBUG page) hide secret fields, mask key-shaped values.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "tokenoffset.error_reports.SecretsExceptionReporterFilter"

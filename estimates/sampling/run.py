@@ -60,8 +60,7 @@ def sample_run(*, sample_id: int) -> Sample | None:
 def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
     """Replace the window's rows, add the projection, succeed; None if the lease was lost."""
     source = sample.source
-    usage = storage.usage_rows(source, fetched.usage)
-    costs = storage.cost_rows(source, fetched.costs)
+    usage, costs = fetched.rows.usage, fetched.rows.costs  # aggregated as the reports arrived
     coefficient_set = coefficient_set_active()
     previous = source.projections.filter(sample__status=SampleStatus.SUCCEEDED).first()
     projection = storage.projection_build(

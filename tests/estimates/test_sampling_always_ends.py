@@ -227,14 +227,13 @@ def test_a_value_the_database_refuses_still_ends_the_sample_with_a_message(sampl
     # Past the bounds check (e.g. sums of many rows): the database's refusal is not a traceback.
     source = sampled("anthropic")
     before = snapshot(source)
-    real = storage.usage_rows
+    real = storage.rows_replace
 
-    def too_long(source, records):
-        rows = real(source, records)
-        rows[0].model = "m" * 500
-        return rows
+    def too_long(source, start, end, usage, costs):
+        usage[0].model = "m" * 500
+        return real(source, start, end, usage, costs)
 
-    monkeypatch.setattr(storage, "usage_rows", too_long)
+    monkeypatch.setattr(storage, "rows_replace", too_long)
     sample = run(source)
     assert_failed_promptly(source, sample, before, "too long or too large to store")
 
