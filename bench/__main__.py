@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SCENARIOS = (
     "heavy_sample",
+    "typical_sample",
     "google_sample",
     "cursor_sample",
     "local_logs",
@@ -77,6 +78,9 @@ def main() -> int:
             for r in (heavy0, heavy150):
                 r.pop("source")
             results["heavy_sample"] = [heavy0, heavy150]
+        if "typical_sample" in only:
+            print("typical org, first sample, 150 ms latency …", flush=True)
+            results["typical_sample"] = sampling.typical_sample(account, user, 150)
         if "google_sample" in only:
             print("Google, 5 projects, 150 ms latency …", flush=True)
             results["google_sample"] = google.google_sample(account, user, 150)
@@ -153,6 +157,13 @@ def table(r: dict) -> str:
             f"| {h['usage_rows']} usage + {h['cost_rows']} cost rows | {h['latency_ms']} ms | "
             f"{h['wall_s']} | {h['fetch_s']} | {h['write_s']} | {h['write_statements']} | "
             f"{h['peak_python_mib']} | {h['wall_over_rtt'] or '–'} | {h['fetch_over_rtt'] or '–'} |"
+        )
+    if t := r.get("typical_sample"):
+        lines.append(
+            f"\ntypical org (flat), first sample at {t['latency_ms']} ms per round trip, median "
+            f"of {t['runs']}: Anthropic {t['anthropic']['wall_s']} s = "
+            f"{t['anthropic']['wall_over_rtt']} × RTT; OpenAI {t['openai']['wall_s']} s = "
+            f"{t['openai']['wall_over_rtt']} × RTT"
         )
     if "google_sample" in r:
         from bench.google import table_lines

@@ -1,4 +1,5 @@
-"""Sampling benchmarks: one heavy org (no latency and 150 ms), and the weekly fan-out."""
+"""Sampling benchmarks: one heavy org (no latency and 150 ms), a typical org's first sample,
+and the weekly fan-out."""
 
 import os
 import subprocess
@@ -98,6 +99,31 @@ def heavy_sample(account, user, latency_ms: int) -> dict:
         else None,
         "source": source,
     }
+
+
+def typical_sample(account, user, latency_ms: int = 150, runs: int = 3) -> dict:
+    """A first sample of the sandbox's flat org (organisation id unknown), per vendor: wall
+    from sample_run to success over one round trip; the median of `runs` new sources, after
+    one untimed sample that warms the process as a running worker is."""
+    result = {"latency_ms": latency_ms, "runs": runs}
+    for vendor in ("anthropic", "openai"):
+        warm = source_for(account, user, "flat", {"l": 0}, vendor)
+        sampling.sample_run(sample_id=sampling.sample_request(source=warm, trigger="first").pk)
+        walls = []
+        for _ in range(runs):
+            source = source_for(account, user, "flat", {"l": latency_ms}, vendor)
+            sample = sampling.sample_request(source=source, trigger="first")
+            started = time.perf_counter()
+            done = sampling.sample_run(sample_id=sample.pk)
+            walls.append(time.perf_counter() - started)
+            assert done.status == SampleStatus.SUCCEEDED, done.error
+        wall = sorted(walls)[len(walls) // 2]
+        result[vendor] = {
+            "wall_s": round(wall, 3),
+            "wall_over_rtt": round(wall / (latency_ms / 1000), 2),
+        }
+    result["wall_over_rtt"] = result["anthropic"]["wall_over_rtt"]
+    return result
 
 
 def weekly_fanout(account, user, n_sources: int, cap_s: float, concurrency: int) -> dict:
