@@ -8,6 +8,7 @@ buckets become records, with the helpers below; plausibility limits are connecto
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -58,11 +59,17 @@ def text(value: Any) -> str:
 
 def dimensions(row: msgspec.Struct, skip: set[str]) -> dict[str, str]:
     """Every non-null field of a cost row except those in skip, as strings."""
+    values = ((name, getattr(row, name)) for name in _fields(type(row), frozenset(skip)))
     return {
-        name: text(getattr(row, name))
-        for name in sorted(row.__struct_fields__)
-        if name not in skip and getattr(row, name) is not None
+        name: value if type(value) is str else text(value)
+        for name, value in values
+        if value is not None
     }
+
+
+@functools.cache
+def _fields(struct: type[msgspec.Struct], skip: frozenset[str]) -> tuple[str, ...]:
+    return tuple(name for name in sorted(struct.__struct_fields__) if name not in skip)
 
 
 def utc_day(when: datetime, what: str) -> date:

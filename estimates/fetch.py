@@ -8,6 +8,7 @@ rows (estimates.rows) in that thread as each sub-window arrives, while the other
 
 import functools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from connectors.records import CostRecord, UsageRecord
 
 from .rows import Rows
 
-PROGRESS_INTERVAL = 0.5  # seconds between progress writes at most
+PROGRESS_INTERVAL = 0.5  # seconds between progress writes at least
 Progress = Callable[[dict | None], None]
 
 
@@ -154,7 +155,6 @@ def fetch_reports(
             for name, report in connector.reports().items()
         }
     )
-    on_progress(progress.snapshot())
     result = Fetched()
     pool = ThreadPoolExecutor(
         pool_size(len(jobs) + (also is not None), max_workers),
@@ -174,16 +174,22 @@ def fetch_reports(
             ): report
             for report, fetch, s, e in jobs
         }
-        pending, last = set(futures), None
+        last, written_at = progress.snapshot(), time.monotonic()
+        on_progress(last)  # written while the first requests are in flight
+        pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=PROGRESS_INTERVAL, return_when=FIRST_COMPLETED)
             for future in done:
                 result.add(future.result())  # re-raises ConnectorError
-            # Called on every tick (with None when nothing changed) so the caller can renew
-            # its lease while a slow vendor keeps us waiting.
-            snapshot = progress.snapshot()
-            on_progress(snapshot if snapshot != last else None)
-            last = snapshot
+            # Called on every tick (with None when nothing changed, or changed less than an
+            # interval after the last write) so the caller can renew its lease while a slow
+            # vendor keeps us waiting. The last snapshot is always delivered.
+            snapshot, now = progress.snapshot(), time.monotonic()
+            if snapshot != last and (not pending or now - written_at >= PROGRESS_INTERVAL):
+                on_progress(snapshot)
+                last, written_at = snapshot, now
+            else:
+                on_progress(None)
         wait(extra)
         failed = False
     finally:
