@@ -103,6 +103,9 @@ class Connector:
     explain_rejection: Callable[[Exception], str | None] = lambda error: None
     # ... and its reports.
     usage: Report | None = None
+    # Further usage reports read beside the main one, by name (OpenAI's embeddings and
+    # moderations: separate endpoints, so separate requests in flight at once).
+    more_usage: dict[str, Report] = field(default_factory=dict)
     spend: Report | None = None
     # True when the usage report also returns the spend (CostRecords) from the same calls.
     spend_in_usage: bool = False
@@ -123,5 +126,5 @@ class Connector:
 
     def reports(self) -> dict[str, Report]:
         """The reports a sample fetches, by the name progress is recorded under."""
-        named = {"usage": self.usage, "costs": self.spend}
+        named = {"usage": self.usage, **self.more_usage, "costs": self.spend}
         return {name: report for name, report in named.items() if report is not None}

@@ -24,7 +24,10 @@ __all__ = [
     "MODERATIONS_PATH",
     "USAGE_REPORTS",
     "USAGE_MAX_DAYS",
+    "fetch_completions",
     "fetch_costs",
+    "fetch_embeddings",
+    "fetch_moderations",
     "fetch_usage",
     "parse_cost_buckets",
     "parse_usage_buckets",
@@ -124,7 +127,60 @@ def _families(start: date, end: date) -> list[tuple[str, Params, type, Any]]:
     ]  # fmt: skip
 
 
-# Reference: https://developers.openai.com/api/docs/api-reference/usage
+def _fetch_family(
+    index: int,
+    client: httpx.Client,
+    key: str,
+    start: date,
+    end: date,
+    *,
+    on_page: OnPage | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    sleep: Sleep | None = None,
+) -> list[UsageRecord]:
+    path, params, bucket, to_records = _families(start, end)[index]
+    return _pages(
+        client,
+        key,
+        path,
+        params,
+        bucket=bucket,
+        to_records=to_records,
+        max_pages=page_cap(start, end, USAGE_BUCKETS_PER_PAGE),
+        window=(start, end),
+        on_page=on_page,
+        max_attempts=max_attempts,
+        sleep=sleep,
+    )
+
+
+def _family_fetch(index: int, doc: str):
+    def fetch(
+        client: httpx.Client,
+        key: str,
+        start: date,
+        end: date,
+        *,
+        on_page: OnPage | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Sleep | None = None,
+    ) -> list[UsageRecord]:
+        return _fetch_family(
+            index, client, key, start, end, on_page=on_page, max_attempts=max_attempts, sleep=sleep
+        )
+
+    fetch.__doc__ = doc
+    return fetch
+
+
+# Reference: https://developers.openai.com/api/docs/api-reference/usage (one endpoint each)
+fetch_completions = _family_fetch(0, "Daily completions usage for [start, end), cursor pages.")
+fetch_embeddings = _family_fetch(
+    1, "Daily embeddings usage (input) for [start, end), cursor pages."
+)
+fetch_moderations = _family_fetch(2, "Daily moderations usage (input) for [start, end).")
+
+
 def fetch_usage(
     client: httpx.Client,
     key: str,
@@ -135,14 +191,13 @@ def fetch_usage(
     max_attempts: int = MAX_ATTEMPTS,
     sleep: Sleep | None = None,
 ) -> list[UsageRecord]:
-    """Fetch daily completions, embeddings and moderations usage for [start, end), following
-    cursor pages of each report in turn (one progress stream: more pages follow until the last
-    report's last page)."""
-    families = _families(start, end)
+    """Completions, embeddings and moderations usage for [start, end), the reports in turn (one
+    progress stream: more pages follow until the last report's last page). A sample reads the
+    three side by side instead (see the connector)."""
     records: list[UsageRecord] = []
     pages_done = 0
-    for index, (path, params, bucket, to_records) in enumerate(families):
-        last_family = index == len(families) - 1
+    for index in range(len(USAGE_REPORTS)):
+        last_family = index == len(USAGE_REPORTS) - 1
 
         def progress(_n: int, has_more: bool, last_family: bool = last_family) -> None:
             nonlocal pages_done
@@ -150,15 +205,12 @@ def fetch_usage(
             if on_page is not None:
                 on_page(pages_done, has_more or not last_family)
 
-        records += _pages(
+        records += _fetch_family(
+            index,
             client,
             key,
-            path,
-            params,
-            bucket=bucket,
-            to_records=to_records,
-            max_pages=page_cap(start, end, USAGE_BUCKETS_PER_PAGE),
-            window=(start, end),
+            start,
+            end,
             on_page=progress,
             max_attempts=max_attempts,
             sleep=sleep,

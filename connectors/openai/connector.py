@@ -40,12 +40,12 @@ CONNECTOR = Connector(
         "(organization owners only; a restricted key with only api.usage.read is enough)"
     ),
     validate=validate,
-    # Completions, embeddings and moderations: three reports read in turn per sub-window.
-    usage=Report(
-        fetch=client.fetch_usage,
-        max_days=client.USAGE_MAX_DAYS,
-        pages_per_window=len(client.USAGE_REPORTS),
-    ),
+    # Completions, embeddings and moderations: three endpoints, requested side by side.
+    usage=Report(fetch=client.fetch_completions, max_days=client.USAGE_MAX_DAYS),
+    more_usage={
+        "embeddings": Report(fetch=client.fetch_embeddings, max_days=client.USAGE_MAX_DAYS),
+        "moderations": Report(fetch=client.fetch_moderations, max_days=client.USAGE_MAX_DAYS),
+    },
     spend=Report(fetch=client.fetch_costs, max_days=client.COSTS_MAX_DAYS),
     coverage=COVERAGE,
 )

@@ -1,4 +1,5 @@
 import json
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -238,7 +239,9 @@ def respond_by_window(request):
     return httpx.Response(200, json=usage_page(day, days, row=row))
 
 
-def test_a_whole_window_costs_3_usage_requests_and_1_costs_request(mock, client):
+def test_a_whole_window_costs_3_requests_per_usage_report_read_side_by_side_and_1_for_costs(
+    mock, client
+):
     usage = mock.get(USAGE).mock(side_effect=respond_by_window)
     embeddings = mock.get(EMBEDDINGS).mock(side_effect=respond_by_window)
     moderations = mock.get(MODERATIONS).mock(side_effect=respond_by_window)
@@ -255,11 +258,31 @@ def test_a_whole_window_costs_3_usage_requests_and_1_costs_request(mock, client)
     assert (embeddings.call_count, moderations.call_count, costs.call_count) == (3, 3, 1)
     assert [s for s in snapshots if s][-1] == {
         "reports": {
-            "usage": {"pages_done": 9, "pages_total": 9},
+            "usage": {"pages_done": 3, "pages_total": 3},
+            "embeddings": {"pages_done": 3, "pages_total": 3},
+            "moderations": {"pages_done": 3, "pages_total": 3},
             "costs": {"pages_done": 1, "pages_total": 1},
         }
     }
     assert (len(got.usage), len(got.costs)) == (3 * 46, 45)
+
+
+def test_a_whole_window_has_all_ten_of_its_requests_in_flight_at_once(mock, client):
+    lock, in_flight, peak = threading.Condition(), [0], [0]
+
+    def together(request):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+            lock.notify_all()
+            lock.wait_for(lambda: peak[0] >= 10, timeout=3)
+            in_flight[0] -= 1
+        return respond_by_window(request)
+
+    for path in (USAGE, EMBEDDINGS, MODERATIONS, COSTS):
+        mock.get(path).mock(side_effect=together)
+    fetch_reports(registry.get("openai"), client, KEY, START, END)
+    assert peak[0] == 10  # 3 sub-windows × 3 usage reports, and the one costs request
 
 
 def test_it_raises_when_the_vendor_keeps_paging(mock, client):

@@ -85,7 +85,10 @@ def test_estimates_fetches_exactly_the_reports_the_registry_declares(monkeypatch
 
     # A kind without spend (as a Google source without a billing export will be).
     usage_only = replace(
-        registry.get("openai"), usage=Report(fetch=fetch_usage, max_days=45), spend=None
+        registry.get("openai"),
+        usage=Report(fetch=fetch_usage, max_days=45),
+        more_usage={},
+        spend=None,
     )
     monkeypatch.setitem(registry.CONNECTORS, "openai", usage_only)
     source = SimpleNamespace(kind="admin_key", vendor="openai", is_sandbox=False)
