@@ -72,9 +72,13 @@ class Sample(models.Model):
 class DailyUsage(models.Model):
     """Token counts for one day and one group. Blank strings stand for "not reported"."""
 
-    account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="+")
+    # No single-column indexes: (account, date) and the unique group (source first) cover those
+    # lookups, and every index is paid for on each of a sample's thousands of inserted rows.
+    account = models.ForeignKey(
+        "accounts.Account", models.CASCADE, related_name="+", db_index=False
+    )
     source = models.ForeignKey(
-        "connectors.EstimateSource", models.CASCADE, related_name="daily_usage"
+        "connectors.EstimateSource", models.CASCADE, related_name="daily_usage", db_index=False
     )
     date = models.DateField()
     model = models.CharField(max_length=bounds.MAX_MODEL_CHARS)
@@ -107,8 +111,9 @@ class DailyCost(models.Model):
     """One cost line for one day, in dollars, with every dimension the vendor returned."""
 
     account = models.ForeignKey("accounts.Account", models.CASCADE, related_name="+")
+    # The unique cost line (source first) serves as the source's index.
     source = models.ForeignKey(
-        "connectors.EstimateSource", models.CASCADE, related_name="daily_costs"
+        "connectors.EstimateSource", models.CASCADE, related_name="daily_costs", db_index=False
     )
     date = models.DateField()
     description = models.CharField(max_length=bounds.MAX_DESCRIPTION_CHARS)
