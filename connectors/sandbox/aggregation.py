@@ -7,7 +7,6 @@ falls in a sub-day bucket (1h, 1m, or a partial first/last bucket).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -47,12 +46,22 @@ def aggregate(vendor: str, kind: str, rows: Iterable[dict], group_by: Iterable[s
         if key in out:
             _add(out[key], row, skip=set(keep) | blank)
         else:
-            out[key] = copy.deepcopy(row) | dict.fromkeys(blank)
+            out[key] = _copy(row) | dict.fromkeys(blank)
     results = list(out.values())
     if kind == "costs" and vendor == OPENAI and "line_item" not in keep:
         for result in results:  # a quantity only means something per line item
             result["quantity"] = None
     return results
+
+
+def _copy(value):
+    """A deep copy of rows made of dicts, lists and immutable values (copy.deepcopy's
+    generality made it most of a heavy page's cost)."""
+    if isinstance(value, dict):
+        return {name: _copy(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 def _add(total: dict, row: dict, skip: set[str]) -> None:

@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
+
 from connectors.sandbox import cursor, google, google_auth, reports
 from connectors.sandbox.catalogue import ANTHROPIC, OPENAI, effective_params, parse_key
 
@@ -160,7 +162,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             query = reports.parse_query(self._vendor, endpoint, qs, beta, now)
         except reports.InvalidRequest as exc:
             return self._error(400, "invalid_request_error", exc.message, param=exc.param)
-        page = json.dumps(reports.build_page(query, behaviour, explicit, now.date())).encode()
+        page = msgspec.json.encode(reports.build_page(query, behaviour, explicit, now.date()))
         if behaviour == "malformed":  # a body cut off mid-stream
             page = page[: len(page) // 2]
         return self._send(200, page)
