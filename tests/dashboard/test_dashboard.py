@@ -303,9 +303,9 @@ def _without_csrf(html: str) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
 
 
-# On a hit, the rendered page comes from the cache: the user, and the user's memberships with
-# their accounts (the session, the active coefficient set's id and the page are cache reads).
-QUERIES_ON_A_HIT = 2
+# On a hit, the rendered page comes from the cache: one query reads the user with their
+# memberships and accounts (the session and the page are cache reads).
+QUERIES_ON_A_HIT = 1
 # On a miss, the figures and the page too: the active coefficient set's id (the figures' key); the
 # offset; the estimate (2) and its coefficients; the daily aggregate; sources and their running
 # samples (2); the removal so far (2); the billing banner's subscription.

@@ -3,11 +3,11 @@
 from functools import cache, wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router
 from django.http import HttpRequest
 
-from .models import Account, Membership
+from .models import Account, Membership, User
 
 SESSION_KEY = "current_account"
 
@@ -22,7 +22,7 @@ def current_membership(request: HttpRequest) -> Membership | None:
     if not user.is_authenticated:
         request.memberships = []
         return None
-    memberships = user_memberships(user.pk)
+    memberships = user_memberships(user)
     request.memberships = memberships
     wanted = request.session.get(SESSION_KEY)
     if wanted:
@@ -39,24 +39,25 @@ def current_membership(request: HttpRequest) -> Membership | None:
 
 
 @cache
-def _memberships_query(alias: str):
-    """The SQL of ``user_memberships`` and, per column, its field and converters (built once)."""
+def _user_query(alias: str):
+    """The SQL of ``user_with_memberships`` and, per column, its model and converters."""
     connection = connections[alias]
     quote = connection.ops.quote_name
     columns = []
-    for model, table in ((Membership, "m"), (Account, "a")):
+    for model, table in ((User, "u"), (Membership, "m"), (Account, "a")):
         for field in model._meta.concrete_fields:
             col = field.get_col(table)
             converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
-            columns.append((model, f"{table}.{quote(field.column)}", field, col, converters))
-    column = lambda model, name: quote(model._meta.get_field(name).column)  # noqa: E731
+            columns.append((model, f"{table}.{quote(field.column)}", col, converters))
+    c = lambda model, name: quote(model._meta.get_field(name).column)  # noqa: E731
+    t = lambda model: quote(model._meta.db_table)  # noqa: E731
     # Only quoted names from the models' metadata; the user's id is a parameter.
     sql = (
-        f"SELECT {', '.join(c[1] for c in columns)}"  # noqa: S608
-        f" FROM {quote(Membership._meta.db_table)} m JOIN {quote(Account._meta.db_table)} a"
-        f" ON a.{column(Account, 'id')} = m.{column(Membership, 'account')}"
-        f" WHERE m.{column(Membership, 'user')} = %s"
-        f" ORDER BY a.{column(Account, 'name')}, m.{column(Membership, 'id')}"
+        f"SELECT {', '.join(column[1] for column in columns)}"  # noqa: S608
+        f" FROM {t(User)} u"
+        f" LEFT JOIN {t(Membership)} m ON m.{c(Membership, 'user')} = u.{c(User, 'id')}"
+        f" LEFT JOIN {t(Account)} a ON a.{c(Account, 'id')} = m.{c(Membership, 'account')}"
+        f" WHERE u.{c(User, 'id')} = %s ORDER BY a.{c(Account, 'name')}, m.{c(Membership, 'id')}"
     )
     return sql, columns
 
@@ -65,29 +66,52 @@ def _attnames(model) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
-def user_memberships(user_id: int) -> list[Membership]:
-    """The user's memberships with their accounts, by account name: what
-    ``Membership.objects.filter(user_id=...).select_related("account").order_by("account__name")``
-    returns, in one plain SQL statement (read on every signed-in request, where building the ORM
-    query costs more than running it)."""
-    alias = router.db_for_read(Membership)
+def user_with_memberships(user_id) -> User | None:
+    """The user, with ``user.loaded_memberships``: their memberships with their accounts, by
+    account name (as ``Membership.objects.filter(user=user).select_related("account")
+    .order_by("account__name")``), in one plain SQL statement. Read on every signed-in request,
+    where building ORM queries costs more than running them."""
+    alias = router.db_for_read(User)
     connection = connections[alias]
-    sql, columns = _memberships_query(alias)
+    sql, columns = _user_query(alias)
+    try:
+        user_id = User._meta.pk.to_python(user_id)
+    except ValidationError:
+        return None
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id])
         rows = cursor.fetchall()
-    memberships = []
+    if not rows:
+        return None
+    instances = []
     for row in rows:
-        values = {Membership: [], Account: []}
-        for value, (model, _, _, col, converters) in zip(row, columns, strict=True):
+        values = {User: [], Membership: [], Account: []}
+        for value, (model, _, col, converters) in zip(row, columns, strict=True):
             for converter in converters:
-                value = converter(value, col, connection)
+                value = value if value is None else converter(value, col, connection)
             values[model].append(value)
+        instances.append(values)
+    user = User.from_db(alias, _attnames(User), instances[0][User])
+    user.loaded_memberships = []
+    for values in instances:
+        if values[Membership][0] is None:  # LEFT JOIN: a user without memberships
+            continue
         membership = Membership.from_db(alias, _attnames(Membership), values[Membership])
         account = Account.from_db(alias, _attnames(Account), values[Account])
         Membership.account.field.set_cached_value(membership, account)
-        memberships.append(membership)
-    return memberships
+        Membership.user.field.set_cached_value(membership, user)
+        user.loaded_memberships.append(membership)
+    return user
+
+
+def user_memberships(user) -> list[Membership]:
+    """The user's memberships with their accounts, by account name: loaded with the user by the
+    authentication backends (``backends``), else read now."""
+    loaded = getattr(user, "loaded_memberships", None)
+    if loaded is not None:
+        return loaded
+    fresh = user_with_memberships(user.pk)
+    return fresh.loaded_memberships if fresh is not None else []
 
 
 def switch_account(request: HttpRequest, membership: Membership) -> None:
@@ -106,6 +130,7 @@ def account_required(view):
             from .services import account_create_for_user
 
             account_create_for_user(user=request.user)
+            request.user.loaded_memberships = None  # read them again
             request.membership = current_membership(request)
             request.account = request.membership.account
         return view(request, *args, **kwargs)
