@@ -15,7 +15,7 @@ from estimates.models import Coefficient
 from tests.dashboard.test_dashboard import make_projection, make_source
 from tests.factories import MembershipFactory
 from tokenoffset.accounts.models import Membership, Role
-from tokenoffset.dashboard.page import csrf_placeholder, recent
+from tokenoffset.dashboard.page import _release, csrf_placeholder, recent
 
 
 def get(client):
@@ -153,3 +153,13 @@ def test_a_page_with_a_message_is_never_cached(owner_client):
     assert "The name was not changed" in html
     _, html, rendered = get(owner_client)
     assert rendered and "The name was not changed" not in html
+
+
+def test_a_release_that_changes_a_template_starts_with_fresh_pages(settings, tmp_path):
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "templates").mkdir()
+    template = tmp_path / "templates" / "home.html"
+    template.write_text("<p>before</p>")
+    before = _release()
+    template.write_text("<p>after, longer</p>")
+    assert _release() != before
