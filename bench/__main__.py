@@ -192,7 +192,10 @@ def table(r: dict) -> str:
             lines.append(
                 f"| {name} | {x['p50_ms']} | {x['p99_ms']} | {x['rps']} | {x['non_2xx']} |"
             )
-        lines.append(f"\ndashboard RPS ÷ trivial RPS = {d['rps_ratio']}")
+        lines.append(
+            f"\ndashboard RPS ÷ trivial RPS = {d['rps_ratio']}; "
+            f"dashboard p99 ÷ trivial p99 = {d.get('p99_ratio', '–')}"
+        )
     lines.append("")
     lp, lu = r.get("local_logs_parse", {"skipped": "not run"}), r.get("local_logs_upload")
     if "skipped" in lp:

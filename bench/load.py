@@ -76,6 +76,10 @@ def gunicorn_start(port: int) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def _ratio(a: dict, b: dict, key: str, digits: int) -> float | None:
+    return round(a[key] / b[key], digits) if b[key] else None
+
+
 def dashboard_load(user, seconds: int = 10) -> dict:
     if not shutil.which("wrk"):
         return {"skipped": "wrk is not installed (apt-get install wrk)"}
@@ -104,5 +108,6 @@ def dashboard_load(user, seconds: int = 10) -> dict:
         "seconds": seconds,
         "dashboard": dashboard,
         "trivial": trivial,
-        "rps_ratio": round(dashboard["rps"] / trivial["rps"], 3) if trivial["rps"] else None,
+        "rps_ratio": _ratio(dashboard, trivial, "rps", 3),
+        "p99_ratio": _ratio(dashboard, trivial, "p99_ms", 2),
     }

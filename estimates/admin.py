@@ -14,6 +14,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
+from tokenoffset.accounts.services import all_accounts_data_changed
+
 from . import sanity
 from .coefficients import bands_priced
 from .models import (
@@ -71,6 +73,7 @@ def coefficient_set_activate(*, coefficient_set: CoefficientSet) -> None:
         CoefficientSet.objects.filter(pk=coefficient_set.pk, is_active=False).update(
             is_active=True, activated_at=timezone.now()
         )
+        all_accounts_data_changed()  # the bands every dashboard offers are priced anew
 
 
 def _locked(obj) -> bool:

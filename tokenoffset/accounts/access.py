@@ -1,33 +1,117 @@
 """The request's account: one helper resolves it, every tenant lookup goes through it."""
 
-from functools import wraps
+from functools import cache, wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, router
 from django.http import HttpRequest
 
-from .models import Membership
+from .models import Account, Membership, User
 
 SESSION_KEY = "current_account"
 
 
 def current_membership(request: HttpRequest) -> Membership | None:
-    """The membership of the current account kept in the session (or the user's own)."""
+    """The membership of the current account kept in the session (or the user's own).
+
+    One query loads all the user's memberships with their accounts: the navigation's account
+    switcher reads them from ``request.memberships`` (ordered by account name).
+    """
     user = request.user
     if not user.is_authenticated:
+        request.memberships = []
         return None
-    memberships = Membership.objects.filter(user=user).select_related("account")
+    memberships = user_memberships(user)
+    request.memberships = memberships
     wanted = request.session.get(SESSION_KEY)
     if wanted:
-        membership = memberships.filter(account__public_id=wanted).first()
-        if membership:
-            return membership
+        for membership in memberships:
+            if str(membership.account.public_id) == wanted:
+                return membership
+    if not memberships:
+        return None
     # Fall back to an account the user owns (their own), then any other.
-    # Owners first ("owner" sorts after "member"), then the oldest membership.
-    membership = memberships.order_by("-role", "created_at").first()
-    if membership:
-        request.session[SESSION_KEY] = str(membership.account.public_id)
+    # Owners first, then the oldest membership.
+    membership = min(memberships, key=lambda m: (not m.is_owner, m.created_at, m.pk))
+    request.session[SESSION_KEY] = str(membership.account.public_id)
     return membership
+
+
+@cache
+def _user_query(alias: str):
+    """The SQL of ``user_with_memberships`` and, per column, its model and converters."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns = []
+    for model, table in ((User, "u"), (Membership, "m"), (Account, "a")):
+        for field in model._meta.concrete_fields:
+            col = field.get_col(table)
+            converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            columns.append((model, f"{table}.{quote(field.column)}", col, converters))
+    c = lambda model, name: quote(model._meta.get_field(name).column)  # noqa: E731
+    t = lambda model: quote(model._meta.db_table)  # noqa: E731
+    # Only quoted names from the models' metadata; the user's id is a parameter.
+    sql = (
+        f"SELECT {', '.join(column[1] for column in columns)}"  # noqa: S608
+        f" FROM {t(User)} u"
+        f" LEFT JOIN {t(Membership)} m ON m.{c(Membership, 'user')} = u.{c(User, 'id')}"
+        f" LEFT JOIN {t(Account)} a ON a.{c(Account, 'id')} = m.{c(Membership, 'account')}"
+        f" WHERE u.{c(User, 'id')} = %s ORDER BY a.{c(Account, 'name')}, m.{c(Membership, 'id')}"
+    )
+    return sql, columns
+
+
+def _attnames(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+def user_with_memberships(user_id) -> User | None:
+    """The user, with ``user.loaded_memberships``: their memberships with their accounts, by
+    account name (as ``Membership.objects.filter(user=user).select_related("account")
+    .order_by("account__name")``), in one plain SQL statement. Read on every signed-in request,
+    where building ORM queries costs more than running them."""
+    alias = router.db_for_read(User)
+    connection = connections[alias]
+    sql, columns = _user_query(alias)
+    try:
+        user_id = User._meta.pk.to_python(user_id)
+    except ValidationError:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    instances = []
+    for row in rows:
+        values = {User: [], Membership: [], Account: []}
+        for value, (model, _, col, converters) in zip(row, columns, strict=True):
+            for converter in converters:
+                value = value if value is None else converter(value, col, connection)
+            values[model].append(value)
+        instances.append(values)
+    user = User.from_db(alias, _attnames(User), instances[0][User])
+    user.loaded_memberships = []
+    for values in instances:
+        if values[Membership][0] is None:  # LEFT JOIN: a user without memberships
+            continue
+        membership = Membership.from_db(alias, _attnames(Membership), values[Membership])
+        account = Account.from_db(alias, _attnames(Account), values[Account])
+        Membership.account.field.set_cached_value(membership, account)
+        Membership.user.field.set_cached_value(membership, user)
+        user.loaded_memberships.append(membership)
+    return user
+
+
+def user_memberships(user) -> list[Membership]:
+    """The user's memberships with their accounts, by account name: loaded with the user by the
+    authentication backends (``backends``), else read now."""
+    loaded = getattr(user, "loaded_memberships", None)
+    if loaded is not None:
+        return loaded
+    fresh = user_with_memberships(user.pk)
+    return fresh.loaded_memberships if fresh is not None else []
 
 
 def switch_account(request: HttpRequest, membership: Membership) -> None:
@@ -46,6 +130,7 @@ def account_required(view):
             from .services import account_create_for_user
 
             account_create_for_user(user=request.user)
+            request.user.loaded_memberships = None  # read them again
             request.membership = current_membership(request)
             request.account = request.membership.account
         return view(request, *args, **kwargs)

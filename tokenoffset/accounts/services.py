@@ -46,6 +46,12 @@ def accounts_data_changed(*, account_ids) -> None:
         Account.objects.filter(pk__in=ids).update(data_version=F("data_version") + 1)
 
 
+def all_accounts_data_changed() -> None:
+    """``account_data_changed`` for every account: what all dashboards show may have changed (a
+    coefficient set activated: the bands offered and new projections are priced with it)."""
+    Account.objects.update(data_version=F("data_version") + 1)
+
+
 class InvitationError(Exception):
     """An invitation cannot be created or accepted; the message is for the user."""
 

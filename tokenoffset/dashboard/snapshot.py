@@ -37,7 +37,7 @@ def snapshot_key(*, account, now: datetime) -> str:
     return f"{PREFIX}:{account.pk}:{account.data_version}:{active}:{now.date().isoformat()}"
 
 
-def _valid_until(data: DashboardData, now: datetime) -> datetime:
+def valid_until(data: DashboardData, now: datetime) -> datetime:
     ends = [datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=now.tzinfo)]
     ends.append(data.next_sample_at)
     if data.estimate is not None and not data.estimate.stale:
@@ -57,7 +57,7 @@ def dashboard_snapshot(*, account, now: datetime | None = None) -> DashboardData
     if entry is not None and now < entry[0]:
         return entry[1]
     data = dashboard_data(account=account, now=now, cache_key=key)
-    until = _valid_until(data, now)
+    until = valid_until(data, now)
     if until > now:
         cache.set(key, (until, data), int((until - now).total_seconds()) + 1)
     return data

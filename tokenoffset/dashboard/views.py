@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from tokenoffset.accounts.access import account_required
@@ -9,7 +8,7 @@ from tokenoffset.celery import app as celery_app
 
 from . import public
 from .charts import dashboard_chart
-from .snapshot import dashboard_snapshot
+from .page import dashboard_page
 
 
 def home(request):
@@ -22,15 +21,15 @@ def home(request):
 @account_required
 def dashboard(request):
     """The offset in force beside the account's estimate, its chart and its sources."""
-    data = dashboard_snapshot(account=request.account)
-    context = {
-        "d": data,
-        "removal": data.removal,
-        # Lazy: the template caches the chart per data version and only builds it on a miss.
-        "chart": lambda: dashboard_chart(data),
-        "sandbox": bool(settings.VENDOR_SANDBOX_URL),
-    }
-    return render(request, "dashboard/home.html", context)
+
+    def context(data):
+        return {
+            # Lazy: the template caches the chart per data version and only builds it on a miss.
+            "chart": lambda: dashboard_chart(data),
+            "sandbox": bool(settings.VENDOR_SANDBOX_URL),
+        }
+
+    return dashboard_page(request, context)
 
 
 @never_cache
