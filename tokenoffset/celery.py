@@ -4,8 +4,10 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.concurrency import get_implementation
 from celery.schedules import crontab
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import after_setup_logger, after_setup_task_logger, celeryd_init
+from kombu import Exchange, Queue
 
 from connectors.redaction import install_redaction
 from estimates.schedule import weekly_sample_crontab
@@ -15,6 +17,32 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
 app = Celery("tokenoffset")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A sample spends its time waiting on a vendor's network: samples have a queue of their own, which
+# a threads-pool worker consumes (`-Q sampling -P threads`, SAMPLING_CONCURRENCY threads); the
+# other tasks stay on the default queue. A worker started without -Q consumes both.
+DEFAULT_QUEUE, SAMPLING_QUEUE = "celery", "sampling"
+app.conf.task_default_queue = DEFAULT_QUEUE
+app.conf.task_queues = [
+    Queue(q, Exchange(q), routing_key=q) for q in (DEFAULT_QUEUE, SAMPLING_QUEUE)
+]
+app.conf.task_routes = {"estimates.tasks.sample_run_task": {"queue": SAMPLING_QUEUE}}
+
+
+@celeryd_init.connect
+def _sampling_worker_concurrency(conf, options, **kwargs) -> None:
+    """A threads-pool worker of the sampling queue alone runs settings.SAMPLING_CONCURRENCY
+    threads, unless its command line gives --concurrency."""
+    from django.conf import settings
+
+    threads = get_implementation("threads")
+    pool = get_implementation(options.get("pool") or conf.worker_pool)
+    if (
+        options.get("queues") == [SAMPLING_QUEUE]
+        and pool is threads
+        and not options.get("concurrency")
+    ):
+        conf.worker_concurrency = settings.SAMPLING_CONCURRENCY
 
 
 @app.on_after_configure.connect
