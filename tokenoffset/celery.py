@@ -6,7 +6,13 @@ from pathlib import Path
 from celery import Celery
 from celery.concurrency import get_implementation
 from celery.schedules import crontab
-from celery.signals import after_setup_logger, after_setup_task_logger, celeryd_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    celeryd_init,
+    task_postrun,
+    task_prerun,
+)
 from kombu import Exchange, Queue
 
 from connectors.redaction import install_redaction
@@ -27,6 +33,21 @@ app.conf.task_queues = [
     Queue(q, Exchange(q), routing_key=q) for q in (DEFAULT_QUEUE, SAMPLING_QUEUE)
 ]
 app.conf.task_routes = {"estimates.tasks.sample_run_task": {"queue": SAMPLING_QUEUE}}
+
+
+# Django's persistent connections (CONN_MAX_AGE, CONN_HEALTH_CHECKS) hold in workers too: Celery's
+# Django fixup would close every connection around every task (a new PostgreSQL backend, its
+# caches cold, per sample). Each pool thread keeps its own, closed once obsolete or unusable.
+app.conf.update(CELERY_DB_REUSE_MAX=2**62)  # the fixup's own closing: never
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task=None, **kwargs) -> None:
+    from django.db import close_old_connections
+
+    if not getattr(task.request, "is_eager", False):  # an eager task runs in the caller's
+        close_old_connections()  # transaction: not ours to close
 
 
 @celeryd_init.connect

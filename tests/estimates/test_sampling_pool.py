@@ -148,3 +148,57 @@ def test_a_threads_worker_samples_several_sources_at_once_each_once_with_its_own
     assert f"concurrency: {THREADS} (thread)" in output
     # Several ran at once, never more than the configured threads.
     assert 2 <= most_at_once(stored) <= THREADS
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
+def test_a_worker_thread_keeps_its_database_connection_from_one_task_to_the_next(tmp_path):
+    db = settings.DATABASES["default"]
+    broker = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/10"  # a queue of its own
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker,
+    }
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--include",
+         "tests.worker_tasks", "--pool", "threads", "--concurrency", "1", "--loglevel", "INFO",
+         "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True)
+    reader.start()
+    backends = tmp_path / "backends"
+    try:
+        with celery_app.connection_for_write(broker) as connection:
+            for _ in range(3):
+                celery_app.send_task(
+                    "tests.record_database_backend", args=[str(backends)], connection=connection
+                )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sum(" succeeded in " in x for x in lines) < 3:
+            assert worker.poll() is None, "".join(lines)[-4000:]
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        reader.join(timeout=10)
+    pids = backends.read_text().split()
+    assert len(pids) == 3, "".join(lines)[-4000:]
+    assert len(set(pids)) == 1  # one connection (CONN_MAX_AGE), not a new one per task
+
+
+@pytest.mark.django_db
+def test_an_eager_task_leaves_the_callers_transaction_and_connection_alone():
+    from django.db import connection, transaction
+
+    from estimates.tasks import samples_reap_task
+
+    with transaction.atomic():
+        before = connection.connection
+        samples_reap_task.apply()
+        assert connection.in_atomic_block
+        assert connection.connection is before
