@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-## run: the app on http://127.0.0.1:$(PORT) with a worker, beat and the vendor sandbox
+## run: the app on http://127.0.0.1:$(PORT) with a worker, a sampling worker, beat and the vendor sandbox
 run: $(STAMP)
 	PORT=$(PORT) scripts/run.sh
 

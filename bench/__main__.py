@@ -55,7 +55,7 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench import cursor, google, live, load, local_logs, machine, sampling
+    from bench import cursor, fanout, google, live, load, local_logs, machine, sampling
     from connectors.models import EstimateSource
     from tokenoffset.accounts.models import User
     from tokenoffset.accounts.services import account_create_for_user
@@ -111,13 +111,7 @@ def main() -> int:
             fan_user = User.objects.create_user(f"fan-{user.email}", "bench pw 2")
             fan_account = account_create_for_user(user=fan_user)
             print(f"weekly fan-out over {n_sources} sources (cap {cap:.0f} s) …", flush=True)
-            results["weekly_fanout"] = sampling.weekly_fanout(
-                fan_account,
-                fan_user,
-                n_sources,
-                cap,
-                concurrency=int(os.environ.get("BENCH_WORKER_CONCURRENCY", "8")),
-            )
+            results["weekly_fanout"] = fanout.weekly_fanout(fan_account, fan_user, n_sources, cap)
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=30)
@@ -210,17 +204,10 @@ def table(r: dict) -> str:
             f"local logs upload: {lu['rows']} rows ({lu['body_kb']} kB) stored and projected in "
             f"{lu['first_s']} s; re-sent (replace) in {lu['resend_s']} s"
         )
-    f = r.get("weekly_fanout")
-    if f is None:
-        return "\n".join(lines)
-    lines.append("")
-    lines.append(
-        f"weekly fan-out: {f['finished']}/{f['sources']} sources finished "
-        f"({f['succeeded']} succeeded) in {f['wall_s']} s = {f['sources_per_s']} sources/s "
-        f"(worker concurrency {f['worker_concurrency']}, 150 ms per request"
-        + ("" if f["complete"] else f", stopped at the {f['time_cap_s']:.0f} s cap")
-        + ")"
-    )
+    if "weekly_fanout" in r:
+        from bench.fanout import table_line as fanout_line
+
+        lines += ["", fanout_line(r["weekly_fanout"])]
     return "\n".join(lines)
 
 

@@ -1,9 +1,6 @@
-"""Sampling benchmarks: one heavy org (no latency and 150 ms), a typical org's first sample,
-and the weekly fan-out."""
+"""Sampling benchmarks: one heavy org (no latency and 150 ms) and a typical org's first sample."""
 
 import os
-import subprocess
-import sys
 import time
 import tracemalloc
 import uuid
@@ -15,10 +12,9 @@ from connectors import crypto
 from connectors.models import EstimateSource
 from connectors.sandbox.catalogue import make_key
 from estimates import fetch, sampling
-from estimates.models import DailyCost, DailyUsage, Sample, SampleStatus
+from estimates.models import DailyCost, DailyUsage, SampleStatus
 from estimates.sampling import run as sampling_run
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def source_for(account, user, behaviour, params, vendor="anthropic") -> EstimateSource:
@@ -124,61 +120,3 @@ def typical_sample(account, user, latency_ms: int = 150, runs: int = 3) -> dict:
         }
     result["wall_over_rtt"] = result["anthropic"]["wall_over_rtt"]
     return result
-
-
-def weekly_fanout(account, user, n_sources: int, cap_s: float, concurrency: int) -> dict:
-    """A real worker samples n typical sources (5 groups a day, 150 ms per request)."""
-    sources = []
-    for _ in range(n_sources):
-        key = make_key("anthropic", "heavy", params={"g": 5, "c": 5, "l": 150})
-        public_id = uuid.uuid4()
-        sources.append(
-            EstimateSource(
-                account=account,
-                public_id=public_id,
-                vendor="anthropic",
-                label="bench typical",
-                key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
-                key_hint=key[-4:],
-                is_sandbox=True,
-                created_by=user,
-                status="ready",
-            )
-        )
-    EstimateSource.objects.bulk_create(sources, batch_size=500)
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--concurrency",
-         str(concurrency), "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        time.sleep(3)  # let the worker connect before the burst
-        started = time.perf_counter()
-        result = sampling.samples_weekly_fanout(spread_minutes=0)
-        done = 0
-        while time.perf_counter() - started < cap_s:
-            done = Sample.objects.filter(
-                account=account,
-                trigger="weekly",
-                status__in=[SampleStatus.SUCCEEDED, SampleStatus.FAILED],
-            ).count()
-            if done >= result.queued:
-                break
-            time.sleep(0.5)
-        wall = time.perf_counter() - started
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
-    succeeded = Sample.objects.filter(
-        account=account, trigger="weekly", status=SampleStatus.SUCCEEDED
-    ).count()
-    return {
-        "sources": result.queued,
-        "finished": done,
-        "succeeded": succeeded,
-        "complete": done >= result.queued,
-        "wall_s": round(wall, 1),
-        "sources_per_s": round(done / wall, 2) if wall else None,
-        "worker_concurrency": concurrency,
-        "time_cap_s": cap_s,
-    }

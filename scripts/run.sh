@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: web + worker + beat + the vendor sandbox in the foreground; Ctrl-C stops them all.
+# `make run`: web, worker + beat, sampling worker, vendor sandbox in the foreground; Ctrl-C stops all.
 # Local defaults: SQLite and a filesystem Celery broker under var/. Environment variables given to
 # `make run` reach every process and win over these defaults.
 set -euo pipefail
@@ -26,8 +26,12 @@ trap stop_all INT TERM EXIT
 
 $BIN/python -m connectors.sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" &
 pids+=($!)
-$BIN/celery -A tokenoffset worker --beat --concurrency 2 --loglevel INFO \
+$BIN/celery -A tokenoffset worker --beat --queues celery --concurrency 2 --loglevel INFO \
   --schedule var/celerybeat-schedule &
+pids+=($!)
+# Samples: their own queue, on threads (few here: SQLite takes one writer at a time).
+SAMPLING_CONCURRENCY="${SAMPLING_CONCURRENCY:-4}" $BIN/celery -A tokenoffset worker \
+  --queues sampling --pool threads --hostname sampler@%h --loglevel INFO &
 pids+=($!)
 $BIN/python manage.py runserver "127.0.0.1:$PORT" &
 pids+=($!)

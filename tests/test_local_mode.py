@@ -1,4 +1,5 @@
-"""`make run`'s embedded defaults work end to end: SQLite, the filesystem broker, a real worker."""
+"""`make run`'s embedded defaults work end to end: SQLite, the filesystem broker, a real worker
+(the sampling one, on threads)."""
 
 import os
 import sqlite3
@@ -58,8 +59,10 @@ def test_sqlite_filesystem_broker_and_a_real_worker_sample_a_sandbox_source(
     }
     manage(env, "migrate", "--noinput")
     worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--concurrency", "1",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+        # The sampling worker as scripts/run.sh starts it: the sampling queue, on threads.
+        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--queues", "sampling",
+         "--pool", "threads", "--concurrency", "4", "--loglevel", "INFO", "--without-gossip",
+         "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     lines: list[str] = []

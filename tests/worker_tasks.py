@@ -1,4 +1,4 @@
-"""A task only the worker-logging test loads (``celery worker --include tests.worker_tasks``)."""
+"""Tasks only the tests that start a real worker load (`--include tests.worker_tasks`)."""
 
 import logging
 
@@ -17,3 +17,15 @@ def log_a_key(key: str, marker: str) -> None:
     task_logger.warning("retrying with %s", key)
     print(f"debug: {key}")  # noqa: T201 - Celery redirects stdout to its logger
     raise RuntimeError(f"{marker} could not use {key}")
+
+
+@shared_task(name="tests.record_database_backend")
+def record_database_backend(path: str) -> None:
+    """Appends the PostgreSQL backend serving this task's database connection to a file."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with open(path, "a") as out:
+        out.write(f"{pid}\n")

@@ -4,8 +4,16 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.concurrency import get_implementation
 from celery.schedules import crontab
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    celeryd_init,
+    task_postrun,
+    task_prerun,
+)
+from kombu import Exchange, Queue
 
 from connectors.redaction import install_redaction
 from estimates.schedule import weekly_sample_crontab
@@ -15,6 +23,47 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tokenoffset.settings")
 app = Celery("tokenoffset")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A sample spends its time waiting on a vendor's network: samples have a queue of their own, which
+# a threads-pool worker consumes (`-Q sampling -P threads`, SAMPLING_CONCURRENCY threads); the
+# other tasks stay on the default queue. A worker started without -Q consumes both.
+DEFAULT_QUEUE, SAMPLING_QUEUE = "celery", "sampling"
+app.conf.task_default_queue = DEFAULT_QUEUE
+app.conf.task_queues = [
+    Queue(q, Exchange(q), routing_key=q) for q in (DEFAULT_QUEUE, SAMPLING_QUEUE)
+]
+app.conf.task_routes = {"estimates.tasks.sample_run_task": {"queue": SAMPLING_QUEUE}}
+
+
+# Django's persistent connections (CONN_MAX_AGE, CONN_HEALTH_CHECKS) hold in workers too: Celery's
+# Django fixup would close every connection around every task (a new PostgreSQL backend, its
+# caches cold, per sample). Each pool thread keeps its own, closed once obsolete or unusable.
+app.conf.update(CELERY_DB_REUSE_MAX=2**62)  # the fixup's own closing: never
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task=None, **kwargs) -> None:
+    from django.db import close_old_connections
+
+    if not getattr(task.request, "is_eager", False):  # an eager task runs in the caller's
+        close_old_connections()  # transaction: not ours to close
+
+
+@celeryd_init.connect
+def _sampling_worker_concurrency(conf, options, **kwargs) -> None:
+    """A threads-pool worker of the sampling queue alone runs settings.SAMPLING_CONCURRENCY
+    threads, unless its command line gives --concurrency."""
+    from django.conf import settings
+
+    threads = get_implementation("threads")
+    pool = get_implementation(options.get("pool") or conf.worker_pool)
+    if (
+        options.get("queues") == [SAMPLING_QUEUE]
+        and pool is threads
+        and not options.get("concurrency")
+    ):
+        conf.worker_concurrency = settings.SAMPLING_CONCURRENCY
 
 
 @app.on_after_configure.connect

@@ -250,7 +250,6 @@ else:
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -259,11 +258,12 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_ENABLE_UTC = True
 # The weekly re-sample is spread over this many minutes (no burst at vendors).
 SAMPLE_SPREAD_MINUTES = env.float("SAMPLE_SPREAD_MINUTES", default=15)
 # A running sample renews this lease as it works; when it lapses its worker is presumed dead.
 SAMPLE_LEASE_SECONDS = env.int("SAMPLE_LEASE_SECONDS", default=120)
+# Samples wait on vendors: a worker of the "sampling" queue runs this many threads (celery.py).
+SAMPLING_CONCURRENCY = env.int("SAMPLING_CONCURRENCY", default=16)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Vendors: scheme + host only (the clients hold the paths); Google's token endpoint: a full URL.
