@@ -1,6 +1,5 @@
 """Sampling benchmarks: one heavy org (no latency and 150 ms) and a typical org's first sample."""
 
-import os
 import time
 import tracemalloc
 import uuid
@@ -14,7 +13,6 @@ from connectors.sandbox.catalogue import make_key
 from estimates import fetch, sampling
 from estimates.models import DailyCost, DailyUsage, SampleStatus
 from estimates.sampling import run as sampling_run
-
 
 
 def source_for(account, user, behaviour, params, vendor="anthropic") -> EstimateSource:
