@@ -22,7 +22,8 @@ from tokenoffset.accounts.services import account_data_changed
 from . import live, storage
 from .coefficients import coefficient_set_active
 from .models import DailyUsage, Projection, PushedSource, Sample, SampleStatus, SampleTrigger
-from .sampling.run import WINDOW_DAYS, _unclassified_record
+from .sampling.claim import WINDOW_DAYS
+from .sampling.run import _unclassified_record
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ from estimates.models import Sample, SampleStatus
 from tokenoffset.accounts.services import account_data_changed
 
 MAX_ATTEMPTS = 5
+WINDOW_DAYS = 90
+# A sample's first moments write no progress: most finish within them (a few round trips), and
+# the claim has already shown the source as sampling. A slower one shows its pages from then on.
+PROGRESS_QUIET_SECONDS = 0.5
 
 
 class Busy(Exception):
@@ -38,6 +42,7 @@ def sample_claim(sample_id: int) -> Sample | None:
     it is running under a live lease, so a redelivered message can come back after it.
     """
     now = timezone.now()
+    end = now.date()  # the window: the 90 whole UTC days before the day the run starts
     claimable = Q(status=SampleStatus.QUEUED) | Q(
         status=SampleStatus.RUNNING, lease_expires_at__lt=now
     )
@@ -50,6 +55,8 @@ def sample_claim(sample_id: int) -> Sample | None:
                 lease_expires_at=now + lease_duration(),
                 attempts=F("attempts") + 1,
                 started_at=now,
+                window_start=end - timedelta(days=WINDOW_DAYS),
+                window_end=end,
             )
     except IntegrityError:  # another sample of the same source is running
         raise Busy(settings.SAMPLE_LEASE_SECONDS) from None
@@ -89,6 +96,12 @@ def sample_heartbeat(sample: Sample, progress: dict | None = None) -> None:
         updated = sample_held(sample).update(**changes)
         if updated and progress is not None:  # the page polling the progress sees it move
             account_data_changed(account_id=sample.account_id)
+
+
+def sample_progress(sample: Sample, progress: dict | None) -> None:
+    """A running fetch's heartbeat: its progress is recorded once it has run a moment."""
+    quiet = (timezone.now() - sample.started_at).total_seconds() < PROGRESS_QUIET_SECONDS
+    sample_heartbeat(sample, progress=None if quiet else progress)
 
 
 def sample_fail(sample: Sample, message: str, *, source_status=SourceStatus.FAILED) -> None:

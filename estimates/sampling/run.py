@@ -4,8 +4,6 @@ The write replaces the source's daily rows for the window and adds a projection;
 the stored rows and the previous projection stay exactly as they were.
 """
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,12 +18,10 @@ from estimates.fetch import Fetched, fetch_window
 from estimates.models import Sample, SampleStatus, UnclassifiedModel
 from tokenoffset.accounts.services import account_data_changed
 
-from .claim import sample_claim, sample_heartbeat, sample_held
+from .claim import sample_claim, sample_held, sample_progress
 from .failures import sample_end_on_exception, sample_end_on_vendor_error
 from .notifications import first_estimate_email
 from .requests import sample_request_if_key_replaced
-
-WINDOW_DAYS = 90
 
 
 def sample_run(*, sample_id: int) -> Sample | None:
@@ -34,15 +30,12 @@ def sample_run(*, sample_id: int) -> Sample | None:
     if sample is None:
         return None
     source = sample.source
-    end = sample.started_at.date()
-    start = end - timedelta(days=WINDOW_DAYS)
-    Sample.objects.filter(pk=sample.pk).update(window_start=start, window_end=end)
-    sample.window_start, sample.window_end = start, end
+    start, end = sample.window_start, sample.window_end  # set by the claim
     key_used = bytes(source.key_ciphertext)
     try:
         key = connector_services.source_api_key(source)
         fetched = fetch_window(
-            source, key, start, end, on_progress=lambda p: sample_heartbeat(sample, progress=p)
+            source, key, start, end, on_progress=lambda p: sample_progress(sample, p)
         )
     except ConnectorError as e:
         return sample_end_on_vendor_error(sample, e, key_used=key_used)
@@ -67,23 +60,39 @@ def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
         sample=sample, usage=usage, costs=costs, coefficient_set=coefficient_set, previous=previous
     )
     first_success = previous is None
-    with transaction.atomic():
-        if not sample_held(sample).select_for_update().exists():
-            return None  # the lease was lost to another run: write nothing
-        storage.rows_replace(source, sample.window_start, sample.window_end, usage, costs)
-        projection.save()
-        sample_held(sample).update(
-            status=SampleStatus.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None
-        )
-        EstimateSource.objects.filter(pk=source.pk).update(
-            status=SourceStatus.READY, last_error="", attention_notified_at=None
-        )
-        _unclassified_record(source.vendor, projection.unclassified_models)
-        account_data_changed(account_id=source.account_id)
+    finished_at = timezone.now()
+    try:
+        with transaction.atomic():
+            # First, so that it takes the sample's row lock as it checks the lease is still ours.
+            if not sample_held(sample).update(
+                status=SampleStatus.SUCCEEDED, finished_at=finished_at, lease_expires_at=None
+            ):
+                raise _LeaseLost  # taken over by another run: write nothing
+            storage.rows_replace(source, sample.window_start, sample.window_end, usage, costs)
+            projection.save()
+            _source_ready_record(source, projection)
+    except _LeaseLost:
+        return None
     if first_success:
         first_estimate_email(source=source)
-    sample.refresh_from_db()
+    sample.status, sample.finished_at, sample.lease_expires_at = (
+        SampleStatus.SUCCEEDED,
+        finished_at,
+        None,
+    )
     return sample
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+def _source_ready_record(source, projection) -> None:
+    EstimateSource.objects.filter(pk=source.pk).update(
+        status=SourceStatus.READY, last_error="", attention_notified_at=None
+    )
+    _unclassified_record(source.vendor, projection.unclassified_models)
+    account_data_changed(account_id=source.account_id)
 
 
 def _unclassified_record(source_vendor: str, models: list[str]) -> None:
