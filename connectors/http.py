@@ -42,8 +42,8 @@ ACCEPT_ENCODING = "gzip"
 _TLS = functools.cache(httpx.create_ssl_context)  # the CA bundle loads in ~25 ms: once, shared
 
 
-def build_client(base_url: str, *, timeout: httpx.Timeout | None = None) -> httpx.Client:
-    """Build the httpx.Client for one vendor base URL (scheme and host only)."""
+def build_client(base_url: str, *, timeout: httpx.Timeout | None = None, **more) -> httpx.Client:
+    """Build the httpx.Client for one vendor base URL (scheme and host only); ``more``: limits…"""
     url = httpx.URL(base_url)
     if url.scheme not in ("https", "http") or not url.host or url.path not in ("", "/"):
         # Clients hold full paths starting /v1/; a base URL ending in /v1 would double it.
@@ -57,7 +57,8 @@ def build_client(base_url: str, *, timeout: httpx.Timeout | None = None) -> http
             "Accept-Encoding": ACCEPT_ENCODING,
         },
         follow_redirects=False,
-        verify=_TLS(),  # connections are kept alive for the client's life (one per sample)
+        verify=_TLS(),  # connections are kept alive for the client's life
+        **more,
     )
 
 

@@ -7,12 +7,14 @@ rows (estimates.rows) in that thread as each sub-window arrives, while the other
 """
 
 import functools
+import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from django.conf import settings
@@ -87,30 +89,50 @@ def fetch_window(
     connector = registry.for_source(source)
     if not connector.pulled:
         raise ValueError(f"{connector.name} sources are pushed to us, never fetched")
-    client = build_client(
-        vendor_base_url(source.vendor, is_sandbox=source.is_sandbox),
-        timeout=httpx.Timeout(settings.VENDOR_READ_TIMEOUT_SECONDS, connect=5.0),
-    )
+    client = vendor_client(vendor_base_url(source.vendor, is_sandbox=source.is_sandbox))
     learned: list[str] = []
     also = None
     if connector.organization_id is not None and not source.organization_id:
         also = functools.partial(_organization_ask, connector, client, key, learned)
-    try:
-        fetched = fetch_reports(
-            connector,
-            client,
-            key,
-            start,
-            end,
-            on_progress=on_progress,
-            max_workers=max_workers,
-            also=also,
-        )
-    finally:
-        client.close()
+    fetched = fetch_reports(
+        connector,
+        client,
+        key,
+        start,
+        end,
+        on_progress=on_progress,
+        max_workers=max_workers,
+        also=also,
+    )
     if learned:
         connector_services.source_organization_remember(source=source, organization_id=learned[0])
     return fetched
+
+
+_clients: dict[tuple, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def vendor_client(base_url: str) -> httpx.Client:
+    """This process's client for one vendor URL, shared by its samples (httpx clients are
+    thread-safe): connections, and TLS sessions with them, stay open from one sample to the
+    next instead of a handshake per request. The key travels in each request's headers; cookies
+    are never kept, so nothing of one organisation's requests reaches another's."""
+    timeout = settings.VENDOR_READ_TIMEOUT_SECONDS
+    key = (os.getpid(), base_url, timeout)  # a forked worker child builds its own
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None or client.is_closed:
+            client = _clients[key] = build_client(
+                base_url,
+                timeout=httpx.Timeout(timeout, connect=5.0),
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                # Our own bounds (sampling threads × SAMPLE_FETCH_MAX_WORKERS) limit the requests.
+                limits=httpx.Limits(
+                    max_connections=None, max_keepalive_connections=64, keepalive_expiry=30
+                ),
+            )
+    return client
 
 
 def _organization_ask(connector: Connector, client: httpx.Client, key: str, into: list) -> None:

@@ -9,7 +9,7 @@ import respx
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from estimates import sampling
+from estimates import fetch, sampling
 from estimates.models import Sample
 from estimates.sampling.claim import PROGRESS_QUIET_SECONDS, WINDOW_DAYS
 from tests.estimates.test_sample_write_path import (
@@ -88,3 +88,30 @@ def test_a_weekly_sample_of_a_known_source_costs_at_most_21_statements_besides_i
     # the two COPY are not counted here. It was 25: the window and the first and last progress
     # written apart, a separate lease check, and a re-read of the finished sample.
     assert len(queries) <= 21, "\n".join(q["sql"][:120] for q in queries)
+
+
+def test_samples_in_one_process_share_one_client_per_vendor_url():
+    assert fetch.vendor_client("https://api.anthropic.com") is fetch.vendor_client(
+        "https://api.anthropic.com"
+    )
+    assert fetch.vendor_client("https://api.openai.com") is not fetch.vendor_client(
+        "https://api.anthropic.com"
+    )
+
+
+def test_a_cookie_one_organisation_was_given_never_reaches_anothers_requests(make_source, settings):
+    settings.VENDOR_SANDBOX_URL = VENDOR
+    first, second = make_source("flat"), make_source("flat")  # two keys, two organisations
+
+    def with_cookie(request):
+        response = page(request, usage_results())
+        response.headers["set-cookie"] = "session=of-the-first-org; Path=/"
+        return response
+
+    with respx.mock(assert_all_called=False) as vendor:
+        vendor_routes(vendor, usage=with_cookie)
+        assert run(first).status == "succeeded"
+        vendor.calls.reset()
+        assert run(second).status == "succeeded"
+        sent = [call.request.headers.get("cookie") for call in vendor.calls]
+    assert sent and not any(sent)
