@@ -49,7 +49,7 @@ def typical_sources(account, user, n_sources: int) -> None:
                 label="bench typical",
                 key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
                 key_hint=key[-4:],
-                is_sandbox=True,
+                is_sandbox=False,  # the workers reach the sandbox as the vendor's own URL
                 created_by=user,
                 status="ready",
             )
@@ -113,11 +113,21 @@ def weekly_fanout(account, user, n_sources: int, cap_s: float) -> dict:
     """The deployed sampling workers sample n typical sources queued by the weekly fan-out."""
     typical_sources(account, user, n_sources)
     command, replicas = deployed_worker()
+    # As deployed: production settings (DEBUG off: no per-query bookkeeping), this run's keys.
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "STATIC_MANIFEST": "false",
+        "ANTHROPIC_API_BASE_URL": os.environ["VENDOR_SANDBOX_URL"],
+    }
     workers = [
         subprocess.Popen(  # noqa: S603 - our own interpreter
             [*command, "--hostname", f"bench-{SERVICE}-{i}@%h", "--loglevel", "WARNING"],
             cwd=ROOT,
-            env=os.environ.copy(),
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
