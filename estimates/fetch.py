@@ -109,29 +109,27 @@ def fetch_window(
     return fetched
 
 
-_clients: dict[tuple, httpx.Client] = {}
-_clients_lock = threading.Lock()
+_clients = threading.local()
 
 
 def vendor_client(base_url: str) -> httpx.Client:
-    """This process's client for one vendor URL, shared by its samples (httpx clients are
-    thread-safe): connections, and TLS sessions with them, stay open from one sample to the
-    next instead of a handshake per request. The key travels in each request's headers; cookies
-    are never kept, so nothing of one organisation's requests reaches another's."""
+    """The calling thread's client for one vendor URL, kept from one of its samples to the next
+    (a worker thread runs one sample at a time): connections, and TLS sessions with them, stay
+    open instead of a handshake per request; one pool per thread, so threads never contend for
+    it. The key travels in each request's headers; cookies are never kept, so nothing of one
+    organisation's requests reaches another's."""
     timeout = settings.VENDOR_READ_TIMEOUT_SECONDS
     key = (os.getpid(), base_url, timeout)  # a forked worker child builds its own
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None or client.is_closed:
-            client = _clients[key] = build_client(
-                base_url,
-                timeout=httpx.Timeout(timeout, connect=5.0),
-                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-                # Our own bounds (sampling threads × SAMPLE_FETCH_MAX_WORKERS) limit the requests.
-                limits=httpx.Limits(
-                    max_connections=None, max_keepalive_connections=64, keepalive_expiry=30
-                ),
-            )
+    clients = _clients.__dict__.setdefault("by_url", {})
+    client = clients.get(key)
+    if client is None or client.is_closed:
+        client = clients[key] = build_client(
+            base_url,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            # A sample's requests all at once: SAMPLE_FETCH_MAX_WORKERS bounds them.
+            limits=httpx.Limits(max_connections=None, keepalive_expiry=30),
+        )
     return client
 
 

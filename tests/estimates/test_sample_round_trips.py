@@ -90,7 +90,7 @@ def test_a_weekly_sample_of_a_known_source_costs_at_most_21_statements_besides_i
     assert len(queries) <= 21, "\n".join(q["sql"][:120] for q in queries)
 
 
-def test_samples_in_one_process_share_one_client_per_vendor_url():
+def test_samples_on_one_thread_share_one_client_per_vendor_url():
     assert fetch.vendor_client("https://api.anthropic.com") is fetch.vendor_client(
         "https://api.anthropic.com"
     )
