@@ -117,11 +117,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-else:
+else:  # Prepared statements: the viewer query's only (accounts.access); off for poolers without.
+    _prepared = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5 if _prepared else None
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
 REDIS_URL = env.str("REDIS_URL", default="")
 # Without Redis, a file cache shared by the web process and the worker, so limits hold in both.
 CACHES = {
@@ -132,7 +133,6 @@ CACHES = {
         "LOCATION": str(VAR_DIR / "cache"),
     }
 }
-
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [  # Django's and allauth's, loading the user's memberships with the user
     "tokenoffset.accounts.backends.ModelBackend",

@@ -1,10 +1,14 @@
 """The request's user and memberships come from one plain SQL statement: what the ORM gives."""
 
+import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore
+from django.core.signals import request_started
+from django.db import DatabaseError, connection, connections
 from django.urls import reverse
 
 from tests.factories import AccountFactory, MembershipFactory, UserFactory
+from tokenoffset.accounts import access
 from tokenoffset.accounts.access import user_with_memberships
 from tokenoffset.accounts.models import Account, Membership, Role, User
 from tokenoffset.redis_cache import ReusedClientRedisCache
@@ -61,3 +65,51 @@ def test_the_redis_cache_builds_one_client_per_connection_pool():
     cache = ReusedClientRedisCache("redis://127.0.0.1:1/0", {})
     client = cache._cache.get_client("key", write=True)
     assert cache._cache.get_client("other", write=False) is client
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+@postgresql_only
+def test_on_postgresql_the_viewer_query_is_a_prepared_statement_returning_what_the_orm_returns(
+    db,
+):
+    user = UserFactory()
+    MembershipFactory(account=AccountFactory(name="Acme"), user=user, role=Role.OWNER)
+    expected = Membership.objects.select_related("account").get(user=user)
+    for _ in range(2):  # prepared at the first run, executed as prepared at the second
+        loaded = user_with_memberships(user.pk)
+        assert values(loaded) == values(User.objects.get(pk=user.pk))
+        [membership] = loaded.loaded_memberships
+        assert values(membership) == values(expected)
+        assert values(membership.account) == values(expected.account)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert any(s.startswith("SELECT u.") and "LEFT JOIN" in s for s in statements)
+
+
+@postgresql_only
+def test_a_connection_closed_by_the_server_between_requests_is_replaced_by_the_viewer_query(
+    transactional_db,
+):
+    user = UserFactory()
+    user_with_memberships(user.pk)  # a request on a persistent connection
+    old_pid = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:  # the server ends the idle connection (restart, failover)
+        cursor.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    other.close()
+    request_started.send(sender=None)  # the next request: its first query finds it dead
+    loaded = user_with_memberships(user.pk)
+    assert loaded is not None and loaded.pk == user.pk
+    assert connection.connection.info.backend_pid != old_pid
+    assert connection.health_check_done  # checked for this request: no second round trip
+
+
+@postgresql_only
+def test_a_viewer_query_failing_on_a_live_connection_raises_instead_of_being_run_again(db):
+    with pytest.raises(DatabaseError):
+        access._viewer_rows(connection, "SELECT 1/0 WHERE %s", [True])

@@ -1,5 +1,6 @@
 """The request's account: one helper resolves it, every tenant lookup goes through it."""
 
+import time
 from functools import cache, wraps
 
 from django.contrib.auth.decorators import login_required
@@ -78,9 +79,7 @@ def user_with_memberships(user_id) -> User | None:
         user_id = User._meta.pk.to_python(user_id)
     except ValidationError:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        rows = cursor.fetchall()
+    rows = _viewer_rows(connection, sql, [user_id])
     if not rows:
         return None
     instances = []
@@ -102,6 +101,41 @@ def user_with_memberships(user_id) -> User | None:
         Membership.user.field.set_cached_value(membership, user)
         user.loaded_memberships.append(membership)
     return user
+
+
+def _viewer_rows(connection, sql: str, params: list) -> list:
+    """The rows of the viewer query. On PostgreSQL it is a prepared statement (planned once per
+    connection, not on every request) and it stands for the connection's health check: a
+    connection found dead when the request's first query runs is replaced and the query run
+    again, as the check would have done, without the check's own round trip before it."""
+    if connection.vendor != "postgresql" or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    import psycopg
+
+    checked = connection.connection is None or not connection.health_check_enabled
+    checked = checked or connection.health_check_done
+    connection.ensure_connection()
+    while True:
+        start, raw = time.monotonic(), connection.connection
+        try:
+            with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+                # Prepared unless the connection's prepare_threshold (DATABASES OPTIONS) is None.
+                cursor.execute(sql, params, prepare=True)
+                rows = cursor.fetchall()
+            break
+        except Exception:
+            if checked or not raw.broken or connection.in_atomic_block:
+                raise
+            connection.close()
+            connection.ensure_connection()
+            checked = True
+    connection.health_check_done = True  # this request's connection works: no check again
+    if connection.queries_logged:
+        sql = connection.ops.compose_sql(sql, params)
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
+    return rows
 
 
 def user_memberships(user) -> list[Membership]:

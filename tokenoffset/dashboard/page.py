@@ -61,7 +61,13 @@ def release() -> str:
 
 def csrf_placeholder() -> str:
     """Stands for the CSRF token in a cached page; unguessable, so no content can contain it."""
-    return "csrf" + salted_hmac("tokenoffset.dashboard.page", "csrf placeholder").hexdigest()[:32]
+    return _placeholder(settings.SECRET_KEY)
+
+
+@memoize  # one HMAC per signing key, not one per page served
+def _placeholder(secret: str) -> str:
+    hmac = salted_hmac("tokenoffset.dashboard.page", "csrf placeholder", secret=secret)
+    return "csrf" + hmac.hexdigest()[:32]
 
 
 def other_memberships(request: HttpRequest) -> list:
