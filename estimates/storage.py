@@ -78,6 +78,11 @@ def _footprint_json(fp: Footprint) -> dict[str, str]:
     return {name: str(getattr(fp, name)) for name in Footprint.__dataclass_fields__}
 
 
+def coefficient_parts(coefficient_set: CoefficientSet) -> tuple:
+    """What ``projection_build`` reads of a coefficient set: its class rules and values."""
+    return model_class_rules(coefficient_set), coefficient_values(coefficient_set)
+
+
 def projection_build(
     *,
     sample: Sample,
@@ -85,15 +90,16 @@ def projection_build(
     costs: list[CostRow],
     coefficient_set: CoefficientSet,
     previous: Projection | None,
+    parts: tuple | None = None,
 ) -> Projection:
     """Forecast next month per (vendor, model class, token type) and price its footprint.
 
     The vendor of a row is the model's maker, not the source's: a Cursor row for a Claude model
-    takes Anthropic's overheads, Cursor's own models the unknown vendor's.
+    takes Anthropic's overheads, Cursor's own models the unknown vendor's. With ``parts`` (from
+    ``coefficient_parts``) it reads nothing from the database, so it may run on another thread.
     """
     source = sample.source
-    rules = model_class_rules(coefficient_set)
-    values = coefficient_values(coefficient_set)
+    rules, values = parts or coefficient_parts(coefficient_set)
     series: dict[tuple[str, str, str], dict[date, int]] = defaultdict(lambda: defaultdict(int))
     unclassified: set[str] = set()
     classes: dict[str, tuple[str, str]] = {}

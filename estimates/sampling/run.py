@@ -4,6 +4,8 @@ The write replaces the source's daily rows for the window and adds a projection;
 the stored rows and the previous projection stay exactly as they were.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -56,23 +58,34 @@ def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
     usage, costs = fetched.rows.usage, fetched.rows.costs  # aggregated as the reports arrived
     coefficient_set = coefficient_set_active()
     previous = source.projections.filter(sample__status=SampleStatus.SUCCEEDED).first()
-    projection = storage.projection_build(
-        sample=sample, usage=usage, costs=costs, coefficient_set=coefficient_set, previous=previous
-    )
+    parts = storage.coefficient_parts(coefficient_set)
     first_success = previous is None
     finished_at = timezone.now()
-    try:
-        with transaction.atomic():
-            # First, so that it takes the sample's row lock as it checks the lease is still ours.
-            if not sample_held(sample).update(
-                status=SampleStatus.SUCCEEDED, finished_at=finished_at, lease_expires_at=None
-            ):
-                raise _LeaseLost  # taken over by another run: write nothing
-            storage.rows_replace(source, sample.window_start, sample.window_end, usage, costs)
-            projection.save()
-            _source_ready_record(source, projection)
-    except _LeaseLost:
-        return None
+    # The projection (pure computation) is built on a second thread while PostgreSQL takes the
+    # rows: a heavy sample's two costs overlap instead of adding up.
+    with ThreadPoolExecutor(1, thread_name_prefix="projection") as pool:
+        building = pool.submit(
+            storage.projection_build,
+            sample=sample,
+            usage=usage,
+            costs=costs,
+            coefficient_set=coefficient_set,
+            previous=previous,
+            parts=parts,
+        )
+        try:
+            with transaction.atomic():
+                # First, so it takes the sample's row lock as it checks the lease is still ours.
+                if not sample_held(sample).update(
+                    status=SampleStatus.SUCCEEDED, finished_at=finished_at, lease_expires_at=None
+                ):
+                    raise _LeaseLost  # taken over by another run: write nothing
+                storage.rows_replace(source, sample.window_start, sample.window_end, usage, costs)
+                projection = building.result()
+                projection.save()
+                _source_ready_record(source, projection)
+        except _LeaseLost:
+            return None
     if first_success:
         first_estimate_email(source=source)
     sample.status, sample.finished_at, sample.lease_expires_at = (
