@@ -99,9 +99,15 @@ def sample_heartbeat(sample: Sample, progress: dict | None = None) -> None:
 
 
 def sample_progress(sample: Sample, progress: dict | None) -> None:
-    """A running fetch's heartbeat: its progress is recorded once it has run a moment."""
-    quiet = (timezone.now() - sample.started_at).total_seconds() < PROGRESS_QUIET_SECONDS
-    sample_heartbeat(sample, progress=None if quiet else progress)
+    """A running fetch's heartbeat: its progress is recorded once it has run a moment (the
+    latest snapshot held back until then is written at the first heartbeat after it)."""
+    if progress is not None:
+        sample._progress_pending = progress
+    if (timezone.now() - sample.started_at).total_seconds() < PROGRESS_QUIET_SECONDS:
+        sample_heartbeat(sample)
+        return
+    pending, sample._progress_pending = getattr(sample, "_progress_pending", None), None
+    sample_heartbeat(sample, progress=pending)
 
 
 def sample_fail(sample: Sample, message: str, *, source_status=SourceStatus.FAILED) -> None:

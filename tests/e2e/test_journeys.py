@@ -82,14 +82,14 @@ def test_an_owner_connects_a_sandbox_source_and_watches_the_first_sample(
     user = make_owner("alice@example.org")
     account = user.memberships.get().account
     progress_states = []
-    heartbeat = sampling_run.sample_heartbeat
+    progress_write = sampling_run.sample_progress
 
-    def record_progress(sample, progress=None):
+    def record_progress(sample, progress):
         if progress is not None:
             progress_states.append(copy.deepcopy(progress))
-        heartbeat(sample, progress=progress)
+        progress_write(sample, progress)
 
-    monkeypatch.setattr(sampling_run, "sample_heartbeat", record_progress)
+    monkeypatch.setattr(sampling_run, "sample_progress", record_progress)
     login(user)
     page.goto("/")
     nav(page, "Estimate sources")

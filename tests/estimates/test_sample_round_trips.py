@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from estimates import fetch, sampling
 from estimates.models import Sample
+from estimates.sampling import claim
 from estimates.sampling.claim import PROGRESS_QUIET_SECONDS, WINDOW_DAYS
 from tests.estimates.test_sample_write_path import (
     VENDOR,
@@ -115,3 +116,24 @@ def test_a_cookie_one_organisation_was_given_never_reaches_anothers_requests(mak
         assert run(second).status == "succeeded"
         sent = [call.request.headers.get("cookie") for call in vendor.calls]
     assert sent and not any(sent)
+
+
+def test_a_slow_vendor_shows_the_pages_to_come_before_the_first_one_arrives(source, monkeypatch):
+    written, heartbeat = [], claim.sample_heartbeat
+
+    def recording(sample, progress=None):
+        if progress is not None:
+            written.append(progress)
+        heartbeat(sample, progress=progress)
+
+    monkeypatch.setattr(claim, "sample_heartbeat", recording)
+
+    def slow_usage(request):
+        time.sleep(PROGRESS_QUIET_SECONDS + 0.8)
+        return page(request, usage_results())
+
+    with respx.mock(assert_all_called=False) as vendor:
+        vendor_routes(vendor, usage=slow_usage)
+        assert run(source).status == "succeeded"
+    # Written by a heartbeat after the first half second, while no usage page had arrived.
+    assert written[0]["reports"]["usage"] == {"pages_done": 0, "pages_total": 3}

@@ -56,7 +56,7 @@ def wait_for(predicate, timeout: float, what: str):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
 def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
-    source = make_source("slow")  # 1.5 s per vendor request
+    source = make_source("slow", params={"l": 5000})  # 5 s per vendor request: time to kill it
     db = settings.DATABASES["default"]
     broker = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/7"  # a queue of its own
     env = {
