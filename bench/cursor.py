@@ -48,6 +48,7 @@ def cursor_sample(account, user, latency_ms: int = 150) -> dict:
         pacing.forget_all()
     assert done.status == SampleStatus.SUCCEEDED, done.error
     wall = real + clock.skipped
+    done.refresh_from_db(fields=["progress"])  # written by the run's heartbeats
     requests = done.progress.get("reports", {}).get("usage", {}).get("pages_done")
     return {
         "events_per_day": EVENTS_PER_DAY,
