@@ -4,6 +4,7 @@ The write replaces the source's daily rows for the window and adds a projection;
 the stored rows and the previous projection stay exactly as they were.
 """
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
@@ -24,6 +25,8 @@ from .claim import sample_claim, sample_held, sample_progress
 from .failures import sample_end_on_exception, sample_end_on_vendor_error
 from .notifications import first_estimate_email
 from .requests import sample_request_if_key_replaced
+
+OVERLAP_FROM_ROWS = 2000  # rows to store above which the projection is built beside the COPY
 
 
 def sample_run(*, sample_id: int) -> Sample | None:
@@ -61,18 +64,19 @@ def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
     parts = storage.coefficient_parts(coefficient_set)
     first_success = previous is None
     finished_at = timezone.now()
-    # The projection (pure computation) is built on a second thread while PostgreSQL takes the
-    # rows: a heavy sample's two costs overlap instead of adding up.
+    # A heavy sample's projection (pure computation) is built on a second thread while
+    # PostgreSQL takes its rows, so the two costs overlap; a small one is built right here.
+    build = functools.partial(
+        storage.projection_build,
+        sample=sample,
+        usage=usage,
+        costs=costs,
+        coefficient_set=coefficient_set,
+        previous=previous,
+        parts=parts,
+    )
     with ThreadPoolExecutor(1, thread_name_prefix="projection") as pool:
-        building = pool.submit(
-            storage.projection_build,
-            sample=sample,
-            usage=usage,
-            costs=costs,
-            coefficient_set=coefficient_set,
-            previous=previous,
-            parts=parts,
-        )
+        building = pool.submit(build) if len(usage) + len(costs) > OVERLAP_FROM_ROWS else None
         try:
             with transaction.atomic():
                 # First, so it takes the sample's row lock as it checks the lease is still ours.
@@ -81,7 +85,7 @@ def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
                 ):
                     raise _LeaseLost  # taken over by another run: write nothing
                 storage.rows_replace(source, sample.window_start, sample.window_end, usage, costs)
-                projection = building.result()
+                projection = building.result() if building else build()
                 projection.save()
                 _source_ready_record(source, projection)
         except _LeaseLost:
