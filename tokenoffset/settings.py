@@ -262,8 +262,8 @@ CELERY_TIMEZONE = "UTC"
 SAMPLE_SPREAD_MINUTES = env.float("SAMPLE_SPREAD_MINUTES", default=15)
 # A running sample renews this lease as it works; when it lapses its worker is presumed dead.
 SAMPLE_LEASE_SECONDS = env.int("SAMPLE_LEASE_SECONDS", default=120)
-# Samples wait on vendors: a worker of the "sampling" queue runs this many threads (celery.py).
-SAMPLING_CONCURRENCY = env.int("SAMPLING_CONCURRENCY", default=16)
+# Samples wait on vendors: a worker of the "sampling" queue runs this many threads (celery.py);
+SAMPLING_CONCURRENCY = env.int("SAMPLING_CONCURRENCY", default=8)  # more contend for the GIL
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Vendors: scheme + host only (the clients hold the paths); Google's token endpoint: a full URL.
