@@ -6,6 +6,7 @@ https://api.openai.com) and the organisation Admin key. No ORM here.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -154,31 +155,11 @@ def _fetch_family(
     )
 
 
-def _family_fetch(index: int, doc: str):
-    def fetch(
-        client: httpx.Client,
-        key: str,
-        start: date,
-        end: date,
-        *,
-        on_page: OnPage | None = None,
-        max_attempts: int = MAX_ATTEMPTS,
-        sleep: Sleep | None = None,
-    ) -> list[UsageRecord]:
-        return _fetch_family(
-            index, client, key, start, end, on_page=on_page, max_attempts=max_attempts, sleep=sleep
-        )
-
-    fetch.__doc__ = doc
-    return fetch
-
-
-# Reference: https://developers.openai.com/api/docs/api-reference/usage (one endpoint each)
-fetch_completions = _family_fetch(0, "Daily completions usage for [start, end), cursor pages.")
-fetch_embeddings = _family_fetch(
-    1, "Daily embeddings usage (input) for [start, end), cursor pages."
-)
-fetch_moderations = _family_fetch(2, "Daily moderations usage (input) for [start, end).")
+# Reference: https://developers.openai.com/api/docs/api-reference/usage (one endpoint each):
+# daily completions, embeddings and moderations usage for [start, end), following cursor pages.
+fetch_completions = functools.partial(_fetch_family, 0)
+fetch_embeddings = functools.partial(_fetch_family, 1)
+fetch_moderations = functools.partial(_fetch_family, 2)
 
 
 def fetch_usage(
