@@ -18,6 +18,8 @@ from connectors.sandbox.catalogue import make_key
 from estimates import sampling
 from estimates.models import Sample, SampleStatus
 
+from .load import production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "sampler"
 
@@ -114,15 +116,7 @@ def weekly_fanout(account, user, n_sources: int, cap_s: float) -> dict:
     typical_sources(account, user, n_sources)
     command, replicas = deployed_worker()
     # As deployed: production settings (DEBUG off: no per-query bookkeeping), this run's keys.
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "STATIC_MANIFEST": "false",
-        "ANTHROPIC_API_BASE_URL": os.environ["VENDOR_SANDBOX_URL"],
-    }
+    env = production_env(ANTHROPIC_API_BASE_URL=os.environ["VENDOR_SANDBOX_URL"])
     workers = [
         subprocess.Popen(  # noqa: S603 - our own interpreter
             [*command, "--hostname", f"bench-{SERVICE}-{i}@%h", "--loglevel", "WARNING"],

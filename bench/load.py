@@ -65,8 +65,9 @@ def wrk(url: str, cookie: str | None, seconds: int, connections: int = 16) -> di
     }
 
 
-def gunicorn_start(port: int) -> subprocess.Popen:
-    """The app under gunicorn on loopback, production-like, with this process's signing key."""
+def production_env(**more: str) -> dict[str, str]:
+    """This process's environment with production settings (DEBUG off) and its keys, for the
+    servers and workers the benchmarks start."""
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -74,9 +75,15 @@ def gunicorn_start(port: int) -> subprocess.Popen:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "STATIC_MANIFEST": "false",
-        "LOG_LEVEL": "WARNING",
+        **more,
     }
     env.setdefault("TOKENOFFSET_ENCRYPTION_KEYS", settings.TOKENOFFSET_ENCRYPTION_KEYS)
+    return env
+
+
+def gunicorn_start(port: int) -> subprocess.Popen:
+    """The app under gunicorn on loopback, production-like, with this process's signing key."""
+    env = production_env(LOG_LEVEL="WARNING")
     return subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "tokenoffset.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(GUNICORN_WORKERS), "--log-level", "warning"],
