@@ -28,13 +28,16 @@ def _isolated_cache(settings):
     # Rate limits live in the cache: start every test with an empty one.
     from django.core.cache import cache
 
+    from tokenoffset.accounts import viewers
     from tokenoffset.dashboard.page import recent
 
     cache.clear()
     recent.clear()  # the dashboard pages this process keeps beside the cache
+    viewers.clear()  # and the viewers' rows
     yield
     cache.clear()
     recent.clear()
+    viewers.clear()
 
 
 def make_user(email: str) -> User:

@@ -303,13 +303,15 @@ def _without_csrf(html: str) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
 
 
-# On a hit, the rendered page comes from the cache: one query reads the user with their
-# memberships and accounts (the session and the page are cache reads).
-QUERIES_ON_A_HIT = 1
+# On a hit, the rendered page comes from the cache, and the user with their memberships and
+# accounts from the rows this process kept (their stamps read with the session): no query.
+QUERIES_ON_A_HIT = 0
+# After a write, one query reads the user with their memberships and accounts again.
+VIEWER_QUERY = 1
 # On a miss, the figures and the page too: the active coefficient set's id (the figures' key); the
 # offset; the estimate (2) and its coefficients; the daily aggregate; sources and their running
 # samples (2); the removal so far (2); the billing banner's subscription.
-QUERIES_ON_A_MISS = QUERIES_ON_A_HIT + 11
+QUERIES_ON_A_MISS = VIEWER_QUERY + 11
 
 
 # --- the parts -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router
 from django.http import HttpRequest
 
+from . import viewers
 from .models import Account, Membership, User
 
 SESSION_KEY = "current_account"
@@ -67,6 +68,9 @@ def _attnames(model) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
+_MEMBERSHIP_ACCOUNT = _attnames(Membership).index("account_id")
+
+
 def user_with_memberships(user_id) -> User | None:
     """The user, with ``user.loaded_memberships``: their memberships with their accounts, by
     account name (as ``Membership.objects.filter(user=user).select_related("account")
@@ -79,17 +83,13 @@ def user_with_memberships(user_id) -> User | None:
         user_id = User._meta.pk.to_python(user_id)
     except ValidationError:
         return None
-    rows = _viewer_rows(connection, sql, [user_id])
-    if not rows:
+    instances = viewers.viewer_rows(
+        user_id,
+        lambda: _converted(connection, columns, _viewer_rows(connection, sql, [user_id])),
+        lambda instances: [values[Membership][_MEMBERSHIP_ACCOUNT] for values in instances],
+    )
+    if not instances:
         return None
-    instances = []
-    for row in rows:
-        values = {User: [], Membership: [], Account: []}
-        for value, (model, _, col, converters) in zip(row, columns, strict=True):
-            for converter in converters:
-                value = value if value is None else converter(value, col, connection)
-            values[model].append(value)
-        instances.append(values)
     user = User.from_db(alias, _attnames(User), instances[0][User])
     user.loaded_memberships = []
     for values in instances:
@@ -136,6 +136,20 @@ def _viewer_rows(connection, sql: str, params: list) -> list:
         sql = connection.ops.compose_sql(sql, params)
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
     return rows
+
+
+def _converted(connection, columns, rows) -> list[dict]:
+    """Each row's values by model, converted as the ORM converts them (immutable values, so
+    ``viewers`` may keep them between requests)."""
+    instances = []
+    for row in rows:
+        values = {User: [], Membership: [], Account: []}
+        for value, (model, _, col, converters) in zip(row, columns, strict=True):
+            for converter in converters:
+                value = value if value is None else converter(value, col, connection)
+            values[model].append(value)
+        instances.append({model: tuple(model_values) for model, model_values in values.items()})
+    return instances
 
 
 def user_memberships(user) -> list[Membership]:

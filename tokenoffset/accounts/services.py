@@ -9,6 +9,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from . import viewers
 from .emails import email_send
 from .models import (
     INVITATION_VALID_FOR,
@@ -37,6 +38,7 @@ def account_data_changed(*, account_id: int) -> None:
     lose it (a lost bump would leave a stale dashboard). The row lock lasts until that commit.
     """
     Account.objects.filter(pk=account_id).update(data_version=F("data_version") + 1)
+    viewers.accounts_changed([account_id])
 
 
 def accounts_data_changed(*, account_ids) -> None:
@@ -44,12 +46,14 @@ def accounts_data_changed(*, account_ids) -> None:
     ids = sorted({pk for pk in account_ids if pk is not None})
     if ids:
         Account.objects.filter(pk__in=ids).update(data_version=F("data_version") + 1)
+        viewers.accounts_changed(ids)
 
 
 def all_accounts_data_changed() -> None:
     """``account_data_changed`` for every account: what all dashboards show may have changed (a
     coefficient set activated: the bands offered and new projections are priced with it)."""
     Account.objects.update(data_version=F("data_version") + 1)
+    viewers.all_accounts_changed()
 
 
 class InvitationError(Exception):
