@@ -18,7 +18,7 @@ from connectors.sandbox.catalogue import make_key
 from estimates import sampling
 from estimates.models import Sample, SampleStatus
 
-from .load import production_env
+from .load import compose_service, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "sampler"
@@ -26,12 +26,9 @@ SERVICE = "sampler"
 
 def deployed_worker(service: str = SERVICE) -> tuple[list[str], int]:
     """The service's command in docker-compose.yml (run with this interpreter) and its replicas."""
-    compose = (ROOT / "docker-compose.yml").read_text()
-    block = re.search(rf"^  {service}:\n((?:    .*\n|\s*\n)+)", compose, re.MULTILINE)
-    if block is None:
-        raise RuntimeError(f"no {service} service in docker-compose.yml")
-    command = re.search(r"^    command: (.+)$", block.group(1), re.MULTILINE).group(1)
-    replicas = re.search(r"^      replicas: (\d+)$", block.group(1), re.MULTILINE)
+    block = compose_service(service)
+    command = re.search(r"^    command: (.+)$", block, re.MULTILINE).group(1)
+    replicas = re.search(r"^      replicas: (\d+)$", block, re.MULTILINE)
     argv = shlex.split(command)
     assert argv[0] == "celery", argv
     return [sys.executable, "-m", *argv], int(replicas.group(1)) if replicas else 1

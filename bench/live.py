@@ -19,7 +19,7 @@ from statistics import quantiles
 from django.conf import settings
 from django.utils import timezone
 
-from bench.load import _free_port, gunicorn_start, session_cookie, wrk
+from bench.load import _free_port, deployed_gunicorn_workers, gunicorn_start, session_cookie, wrk
 
 
 def _export(session: int, now_ns: int) -> bytes:
@@ -60,7 +60,7 @@ def live_stream(account, user, *, rate: float = 50, seconds: int = 10) -> dict:
         account=account, user=user, tool="claude_code", billing="subscription"
     )
     port = _free_port()
-    server = gunicorn_start(port)
+    server = gunicorn_start(port, deployed_gunicorn_workers())
     base = f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     statuses: dict[int, int] = {}

@@ -13,8 +13,22 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
-GUNICORN_WORKERS = max(2, os.cpu_count() or 2)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WARM_UP_SECONDS = 3  # every worker booted and connected before anything is measured
+
+
+def compose_service(service: str) -> str:
+    """The lines of one service in docker-compose.yml."""
+    with open(os.path.join(ROOT, "docker-compose.yml")) as f:
+        block = re.search(rf"^  {service}:\n((?:    .*\n|\s*\n)+)", f.read(), re.MULTILINE)
+    if block is None:
+        raise RuntimeError(f"no {service} service in docker-compose.yml")
+    return block.group(1)
+
+
+def deployed_gunicorn_workers() -> int:
+    """As many gunicorn workers as the web service in docker-compose.yml runs."""
+    return int(re.search(r"gunicorn .*--workers (\d+)", compose_service("web")).group(1))
 
 
 def _free_port() -> int:
@@ -81,12 +95,12 @@ def production_env(**more: str) -> dict[str, str]:
     return env
 
 
-def gunicorn_start(port: int) -> subprocess.Popen:
+def gunicorn_start(port: int, workers: int) -> subprocess.Popen:
     """The app under gunicorn on loopback, production-like, with this process's signing key."""
     env = production_env(LOG_LEVEL="WARNING")
     return subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "tokenoffset.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(GUNICORN_WORKERS), "--log-level", "warning"],
+         "--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -98,8 +112,8 @@ def _ratio(a: dict, b: dict, key: str, digits: int) -> float | None:
 def dashboard_load(user, seconds: int = 10) -> dict:
     if not shutil.which("wrk"):
         return {"skipped": "wrk is not installed (apt-get install wrk)"}
-    port = _free_port()
-    server = gunicorn_start(port)
+    port, workers = _free_port(), deployed_gunicorn_workers()
+    server = gunicorn_start(port, workers)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -114,13 +128,16 @@ def dashboard_load(user, seconds: int = 10) -> dict:
             assert b"Your estimate" in response.read(), "the dashboard did not render the estimate"
             # A browser that loaded the page before sends back what it set (its CSRF cookie).
             cookies.update(_set_cookies(response.headers.get_all("Set-Cookie") or []))
+        for url, cookie in ((f"{base}/", _header(cookies)), (f"{base}/robots.txt", None)):
+            wrk(url, cookie, WARM_UP_SECONDS)
         dashboard = wrk(f"{base}/", _header(cookies), seconds)
         trivial = wrk(f"{base}/robots.txt", None, seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
     return {
-        "gunicorn_workers": GUNICORN_WORKERS,
+        "gunicorn_workers": workers,
+        "warm_up_s": WARM_UP_SECONDS,
         "connections": 16,
         "seconds": seconds,
         "dashboard": dashboard,
