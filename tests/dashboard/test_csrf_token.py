@@ -29,6 +29,12 @@ def test_the_token_unmasks_to_the_cookies_secret_and_renews_the_cookie():
     assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
 
 
+def test_a_token_without_renewal_leaves_the_cookie_as_it_is():
+    request = request_with_cookie()
+    assert _unmask_cipher_token(csrf_token(request, renew=False)) == SECRET
+    assert "CSRF_COOKIE_NEEDS_UPDATE" not in request.META
+
+
 def test_every_token_has_its_own_mask():
     tokens = {csrf_token(request_with_cookie()) for _ in range(200)}
     assert len(tokens) == 200

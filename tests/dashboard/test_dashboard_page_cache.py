@@ -15,6 +15,7 @@ from estimates.models import Coefficient
 from tests.dashboard.test_dashboard import make_projection, make_source
 from tests.factories import MembershipFactory
 from tokenoffset.accounts.models import Membership, Role
+from tokenoffset.accounts.services import account_data_changed
 from tokenoffset.dashboard.page import _release, csrf_placeholder, recent
 
 
@@ -117,7 +118,7 @@ def test_the_csrf_token_in_a_cached_page_is_this_requests_own_and_logs_out(accou
     assert not rendered
     assert csrf_placeholder() not in html
     (token,) = csrf_tokens(html)  # the switcher's logout form
-    assert response.cookies["csrftoken"].value  # the cookie is set, as for a rendered page
+    assert "csrftoken" not in response.cookies  # the browser's cookie holds: not sent again
     assert client.post(reverse("account_logout"), {"csrfmiddlewaretoken": token}).status_code == 302
     assert SESSION_KEY not in client.session
 
@@ -128,8 +129,8 @@ def test_a_fresh_session_gets_a_working_token_from_the_cached_page(account, owne
     get(warm)  # the page is now cached
     fresh = Client(enforce_csrf_checks=True)  # another browser: no CSRF cookie yet
     fresh.force_login(owner)
-    _, html, rendered = get(fresh)
-    assert not rendered
+    response, html, rendered = get(fresh)
+    assert not rendered and response.cookies["csrftoken"].value  # its cookie is set
     (token,) = csrf_tokens(html)
     assert fresh.post(reverse("account_logout"), {"csrfmiddlewaretoken": token}).status_code == 302
     assert SESSION_KEY not in fresh.session
@@ -163,3 +164,14 @@ def test_a_release_that_changes_a_template_starts_with_fresh_pages(settings, tmp
     before = _release()
     template.write_text("<p>after, longer</p>")
     assert _release() != before
+
+
+def test_a_rendered_page_renews_the_csrf_cookie_and_a_cached_serve_leaves_it(owner_client, account):
+    get(owner_client)  # rendered: the browser now holds its CSRF cookie
+    secret = owner_client.cookies["csrftoken"].value
+    response, _, rendered = get(owner_client)
+    assert not rendered and "csrftoken" not in response.cookies
+    account_data_changed(account_id=account.pk)  # a sample landed: the page is rendered again
+    response, _, rendered = get(owner_client)
+    assert rendered and response.cookies["csrftoken"].value == secret  # the same, a new year
+    assert response.cookies["csrftoken"]["max-age"]

@@ -27,10 +27,13 @@ def _mask() -> str:
     return chars[:CSRF_SECRET_LENGTH]
 
 
-def csrf_token(request) -> str:
+def csrf_token(request, *, renew: bool = True) -> str:
+    """A fresh token for the request's CSRF secret; ``renew`` sends the cookie again (a new
+    expiry), as ``get_token`` always does. A request without the cookie gets one either way."""
     secret = request.META.get("CSRF_COOKIE")  # the secret the CSRF middleware read
     if secret is None or len(secret) != CSRF_SECRET_LENGTH:
         return get_token(request)  # a new secret, made and stored Django's way
-    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True  # as get_token: the cookie's expiry renewed
+    if renew:
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     mask = _mask()
     return mask + "".join(map(_CIPHER.__getitem__, zip(secret, mask, strict=True)))

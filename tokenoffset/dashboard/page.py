@@ -87,9 +87,11 @@ def page_key(request: HttpRequest, others: list, now: datetime) -> str:
     )
 
 
-def _serve(request: HttpRequest, body: bytes) -> HttpResponse:
-    # Marks the CSRF cookie for setting (or renewal), as {% csrf_token %} does.
-    token = csrf_token(request).encode()
+def _serve(request: HttpRequest, body: bytes, *, rendered: bool) -> HttpResponse:
+    # A rendered page renews the CSRF cookie's year, as {% csrf_token %} does; a cached serve
+    # only sets a missing one. Each viewer's page is rendered at least once a UTC day (the key
+    # holds the date), so an active viewer's cookie never runs out.
+    token = csrf_token(request, renew=rendered).encode()
     return HttpResponse(body.replace(csrf_placeholder().encode(), token))
 
 
@@ -119,7 +121,7 @@ def dashboard_page(request: HttpRequest, extra: Callable[..., dict]) -> HttpResp
     key = page_key(request, others, now)
     body = None if pending_messages else _cached(key, now)
     if body is not None:
-        return _serve(request, body)
+        return _serve(request, body, rendered=False)
 
     data = dashboard_snapshot(account=request.account, now=now)
     context = {"d": data, "removal": data.removal, "other_memberships": others, **extra(data)}
@@ -131,4 +133,4 @@ def dashboard_page(request: HttpRequest, extra: Callable[..., dict]) -> HttpResp
     if until > now:
         cache.set(key, (until, body), int((until - now).total_seconds()) + 1)
         recent.put(key, (until, body))
-    return _serve(request, body)
+    return _serve(request, body, rendered=True)
