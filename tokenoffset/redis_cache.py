@@ -1,21 +1,38 @@
-"""Django's Redis cache, with one client object per connection pool instead of one per call.
+"""Django's Redis cache, with a kept client per thread, holding its own connection, instead of a
+new client and a pool checkout on every call.
 
-Django builds a new ``redis.Redis`` for every cache operation; building it (its table of response
-callbacks) costs more than a small GET on loopback. A client is thread-safe and only holds its
-pool, so one per pool is kept and reused. And the keys are ours: the warnings about keys that
-memcached would refuse (a loop over every character of every key, on every call) are skipped.
+Django builds a new ``redis.Redis`` for every cache operation, and each command borrows a
+connection from the pool (a lock, and a ``select`` to check the connection is clean) and returns
+it; on loopback that costs more than the command. Each thread of each process keeps one client
+with one connection of its own (``single_connection_client``); a command that finds it closed
+(Redis restarted, an idle timeout) reconnects and is sent once more, as the pool's checkout
+would have reconnected it. The process id is part of the key, so a forked child never shares its
+parent's socket.
+And the keys are ours: the warnings about keys that memcached would refuse (a loop over every
+character of every key, on every call) are skipped.
 """
 
+import os
+import threading
+
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pool_options.setdefault("retry", Retry(NoBackoff(), retries=1))
+        self._local = threading.local()
+
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
-        clients = self.__dict__.setdefault("_clients", {})
-        client = clients.get(id(pool))
+        clients = self._local.__dict__.setdefault("clients", {})
+        client = clients.get((os.getpid(), id(pool)))
         if client is None:
-            client = clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._client(connection_pool=pool, single_connection_client=True)
+            clients[(os.getpid(), id(pool))] = client
         return client
 
 

@@ -11,7 +11,6 @@ from tests.factories import AccountFactory, MembershipFactory, UserFactory
 from tokenoffset.accounts import access
 from tokenoffset.accounts.access import user_with_memberships
 from tokenoffset.accounts.models import Account, Membership, Role, User
-from tokenoffset.redis_cache import ReusedClientRedisCache
 
 
 def values(instance) -> dict:
@@ -59,12 +58,6 @@ def test_an_inactive_user_is_signed_out_as_before(client, owner):
     User.objects.filter(pk=owner.pk).update(is_active=False)
     response = client.get(reverse("dashboard:home"))
     assert response.status_code == 200 and "Signed in as" not in response.text
-
-
-def test_the_redis_cache_builds_one_client_per_connection_pool():
-    cache = ReusedClientRedisCache("redis://127.0.0.1:1/0", {})
-    client = cache._cache.get_client("key", write=True)
-    assert cache._cache.get_client("other", write=False) is client
 
 
 postgresql_only = pytest.mark.skipif(
