@@ -62,6 +62,12 @@ def _check_count(value: int | None, what: str, limit: int) -> None:
         raise out_of_range(f"{_shown(value)} {what} in one row for one day; at most {limit:,}")
 
 
+_TOKEN_COUNTS = tuple(
+    (name, f"{name.replace('_', ' ')} tokens")
+    for name in ("uncached_input", "cache_read", "cache_write", "output")
+)
+
+
 def check_usage(record: UsageRecord, start: date, end: date) -> None:
     """Raise out_of_range unless the usage record is plausible and fits our columns."""
     _check_day(record.day, start, end)
@@ -69,10 +75,18 @@ def check_usage(record: UsageRecord, start: date, end: date) -> None:
     _check_text(record.service_tier, "a service tier", MAX_GROUP_CHARS)
     _check_text(record.context_window, "a context window", MAX_GROUP_CHARS)
     _check_text(record.batch, "a batch flag", MAX_BATCH_CHARS)
-    for name in ("uncached_input", "cache_read", "cache_write", "output"):
-        what = f"{name.replace('_', ' ')} tokens"
+    for name, what in _TOKEN_COUNTS:
         _check_count(getattr(record, name), what, MAX_TOKENS_PER_ROW_PER_DAY)
     _check_count(record.requests, "requests", MAX_REQUESTS_PER_ROW_PER_DAY)
+
+
+def _json_length_bound(dimensions: dict) -> int:
+    """Never less than the length of the dimensions' compact JSON (a character escapes to at most 6,
+    plus quotes, colon and comma), without encoding it: most cost lines are far below the limit.
+    """
+    if not all(type(k) is str and type(v) is str for k, v in dimensions.items()):
+        return MAX_DIMENSIONS_CHARS + 1  # not plain strings: encode to know
+    return 2 + sum(6 * (len(k) + len(v)) + 6 for k, v in dimensions.items())
 
 
 def check_cost(record: CostRecord, start: date, end: date) -> None:
@@ -80,8 +94,9 @@ def check_cost(record: CostRecord, start: date, end: date) -> None:
     _check_day(record.day, start, end)
     _check_text(record.description, "a cost description", MAX_DESCRIPTION_CHARS)
     _check_text(record.currency, "a currency", MAX_CURRENCY_CHARS)
-    dimensions = json.dumps(record.dimensions, sort_keys=True, separators=(",", ":"))
-    _check_text(dimensions, "a cost line's details", MAX_DIMENSIONS_CHARS)
+    if _json_length_bound(record.dimensions) > MAX_DIMENSIONS_CHARS:
+        dimensions = json.dumps(record.dimensions, sort_keys=True, separators=(",", ":"))
+        _check_text(dimensions, "a cost line's details", MAX_DIMENSIONS_CHARS)
     if abs(record.amount_usd) > MAX_COST_PER_ROW_PER_DAY:
         raise out_of_range(
             f"a cost of {_shown(record.amount_usd)} on one line for one day; "
