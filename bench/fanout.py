@@ -18,6 +18,7 @@ from connectors.models import EstimateSource
 from connectors.sandbox.catalogue import make_key
 from estimates import sampling
 from estimates.models import Sample, SampleStatus
+from tokenoffset.accounts.models import Account
 
 from .load import compose_service, production_env
 
@@ -35,10 +36,14 @@ def deployed_worker(service: str = SERVICE) -> tuple[list[str], int]:
     return [sys.executable, "-m", *argv], int(replicas.group(1)) if replicas else 1
 
 
-def typical_sources(account, user, n_sources: int) -> None:
-    """n sources of a typical organisation: 5 groups a day, 150 ms per request."""
+def typical_sources(user, n_sources: int) -> list[int]:
+    """n typical organisations (accounts), one source each: 5 groups a day, 150 ms per request.
+    As in the service: the weekly run samples many customers' sources, not one account's."""
+    accounts = Account.objects.bulk_create(
+        Account(name=f"bench organisation {i}") for i in range(n_sources)
+    )
     sources = []
-    for _ in range(n_sources):
+    for account in accounts:
         key = make_key("anthropic", "heavy", params={"g": 5, "c": 5, "l": 150})
         public_id = uuid.uuid4()
         sources.append(
@@ -55,6 +60,7 @@ def typical_sources(account, user, n_sources: int) -> None:
             )
         )
     EstimateSource.objects.bulk_create(sources, batch_size=500)
+    return [account.pk for account in accounts]
 
 
 def process_tree(pid: int) -> list[int]:
@@ -117,9 +123,9 @@ def settle_database() -> None:
             cursor.execute("VACUUM (ANALYZE)")
 
 
-def weekly_fanout(account, user, n_sources: int, cap_s: float) -> dict:
+def weekly_fanout(user, n_sources: int, cap_s: float) -> dict:
     """The deployed sampling workers sample n typical sources queued by the weekly fan-out."""
-    typical_sources(account, user, n_sources)
+    accounts = typical_sources(user, n_sources)
     settle_database()
     command, replicas = deployed_worker()
     # As deployed: production settings (DEBUG off: no per-query bookkeeping), this run's keys.
@@ -152,7 +158,7 @@ def weekly_fanout(account, user, n_sources: int, cap_s: float) -> dict:
         done = 0
         while time.perf_counter() - started < cap_s:
             done = Sample.objects.filter(
-                account=account,
+                account__in=accounts,
                 trigger="weekly",
                 status__in=[SampleStatus.SUCCEEDED, SampleStatus.FAILED],
             ).count()
@@ -173,10 +179,11 @@ def weekly_fanout(account, user, n_sources: int, cap_s: float) -> dict:
         for worker in workers:
             worker.wait(timeout=60)
     succeeded = Sample.objects.filter(
-        account=account, trigger="weekly", status=SampleStatus.SUCCEEDED
+        account__in=accounts, trigger="weekly", status=SampleStatus.SUCCEEDED
     ).count()
     return {
         "sources": result.queued,
+        "accounts": len(accounts),
         "finished": done,
         "succeeded": succeeded,
         "complete": done >= result.queued,
