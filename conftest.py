@@ -28,16 +28,19 @@ def _isolated_cache(settings):
     # Rate limits live in the cache: start every test with an empty one.
     from django.core.cache import cache
 
+    from estimates.storage import _referenced_parts
     from tokenoffset.accounts import viewers
     from tokenoffset.dashboard.page import recent
 
     cache.clear()
     recent.clear()  # the dashboard pages this process keeps beside the cache
     viewers.clear()  # and the viewers' rows
+    _referenced_parts.clear()  # and the coefficient sets it read
     yield
     cache.clear()
     recent.clear()
     viewers.clear()
+    _referenced_parts.clear()
 
 
 def make_user(email: str) -> User:

@@ -78,9 +78,22 @@ def _footprint_json(fp: Footprint) -> dict[str, str]:
     return {name: str(getattr(fp, name)) for name in Footprint.__dataclass_fields__}
 
 
+# A coefficient set is read-only once a projection refers to it (the admin locks it): what this
+# process read of a set it has seen referenced is kept, by id and version.
+_referenced_parts: dict[tuple[int, str], tuple] = {}
+
+
 def coefficient_parts(coefficient_set: CoefficientSet) -> tuple:
     """What ``projection_build`` reads of a coefficient set: its class rules and values."""
-    return model_class_rules(coefficient_set), coefficient_values(coefficient_set)
+    parts = _referenced_parts.get((coefficient_set.pk, coefficient_set.version))
+    if parts is None:
+        parts = model_class_rules(coefficient_set), coefficient_values(coefficient_set)
+    return parts
+
+
+def coefficient_parts_referenced(coefficient_set: CoefficientSet, parts: tuple) -> None:
+    """A committed projection now refers to ``coefficient_set``: keep ``parts`` read of it."""
+    _referenced_parts[(coefficient_set.pk, coefficient_set.version)] = parts
 
 
 def projection_build(

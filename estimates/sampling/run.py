@@ -90,6 +90,7 @@ def sample_store(*, sample: Sample, fetched: Fetched) -> Sample | None:
                 _source_ready_record(source, projection)
         except _LeaseLost:
             return None
+    storage.coefficient_parts_referenced(coefficient_set, parts)
     if first_success:
         first_estimate_email(source=source)
     sample.status, sample.finished_at, sample.lease_expires_at = (
