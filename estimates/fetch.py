@@ -143,10 +143,21 @@ def _organization_ask(connector: Connector, client: httpx.Client, key: str, into
         into.append(organization_id)
 
 
-def pool_size(jobs: int, max_workers: int | None = None) -> int:
-    """One thread per request in flight, up to SAMPLE_FETCH_MAX_WORKERS."""
+_pools = threading.local()
+
+
+def fetch_pool(max_workers: int | None = None) -> ThreadPoolExecutor:
+    """The calling thread's pool for its samples' requests, kept from one sample to the next
+    (starting a thread per request costs more than a small sample's parsing): at most
+    SAMPLE_FETCH_MAX_WORKERS requests in flight per sample, as a worker thread runs one sample at
+    a time. Its threads start as needed and never touch the database."""
     bound = settings.SAMPLE_FETCH_MAX_WORKERS if max_workers is None else max_workers
-    return max(1, min(jobs, bound))
+    key = (os.getpid(), bound)  # a forked worker child starts its own
+    pools = _pools.__dict__.setdefault("by_bound", {})
+    pool = pools.get(key)
+    if pool is None:
+        pool = pools[key] = ThreadPoolExecutor(max(1, bound), thread_name_prefix="sample-fetch")
+    return pool
 
 
 def fetch_reports(
@@ -176,10 +187,8 @@ def fetch_reports(
         }
     )
     result = Fetched()
-    pool = ThreadPoolExecutor(
-        pool_size(len(jobs) + (also is not None), max_workers),
-        thread_name_prefix=f"sample-{connector.id}",
-    )
+    pool = fetch_pool(max_workers)
+    extra, futures = [], {}
     failed = True
     try:
         extra = [] if also is None else [pool.submit(also)]
@@ -213,8 +222,9 @@ def fetch_reports(
         wait(extra)
         failed = False
     finally:
-        # On failure don't wait for the other sub-windows: the sample has failed already.
-        pool.shutdown(wait=not failed, cancel_futures=True)
+        if failed:  # the sample has failed already: the requests not started never will be
+            for future in [*extra, *futures]:
+                future.cancel()
     return result
 
 

@@ -2,15 +2,18 @@
 
 The vendor is respx; database and sampling code are real."""
 
+import threading
 import time
+from decimal import Decimal
 
 import pytest
 import respx
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from estimates import fetch, sampling
-from estimates.models import Sample
+from estimates import fetch, sampling, storage
+from estimates.coefficients import coefficient_set_active
+from estimates.models import Coefficient, Sample
 from estimates.sampling import claim
 from estimates.sampling.claim import PROGRESS_QUIET_SECONDS, WINDOW_DAYS
 from tests.estimates.test_sample_write_path import (
@@ -77,7 +80,7 @@ def test_the_claim_sets_the_window_the_run_fetches_and_stores(source):
     assert asked[0] == stored.window_start.isoformat()
 
 
-def test_a_weekly_sample_of_a_known_source_costs_at_most_21_statements_besides_its_copies(source):
+def test_a_weekly_sample_of_a_known_source_costs_at_most_19_statements_besides_its_copies(source):
     with respx.mock(assert_all_called=False) as vendor:
         vendor_routes(vendor)
         run(source)
@@ -85,10 +88,26 @@ def test_a_weekly_sample_of_a_known_source_costs_at_most_21_statements_besides_i
         with CaptureQueriesContext(connection) as queries:
             done = sampling.sample_run(sample_id=sample_id)
     assert done.status == "succeeded"
-    # Claim 5, store 13 (2 for the unclassified model in this data), the key-replaced check 1;
+    # Claim 5, store 11 (2 for the unclassified model in this data), the key-replaced check 1;
     # the two COPY are not counted here. It was 25: the window and the first and last progress
-    # written apart, a separate lease check, and a re-read of the finished sample.
-    assert len(queries) <= 21, "\n".join(q["sql"][:120] for q in queries)
+    # written apart, a separate lease check, a re-read of the finished sample, and the coefficient
+    # set's rules and values read again although a projection already referred to it.
+    assert len(queries) <= 19, "\n".join(q["sql"][:120] for q in queries)
+
+
+def test_a_coefficient_set_is_read_afresh_until_a_projection_refers_to_it(source):
+    active = coefficient_set_active()
+    with CaptureQueriesContext(connection) as queries:
+        storage.coefficient_parts(active)
+    assert len(queries) == 2  # its rules and its values: nothing refers to it yet
+    Coefficient.objects.filter(coefficient_set=active, name="floor_usd").update(value=Decimal(3))
+    assert storage.coefficient_parts(active)[1].floor_usd == Decimal(3)  # still read afresh
+    with respx.mock(assert_all_called=False) as vendor:
+        vendor_routes(vendor)
+        run(source)
+    with CaptureQueriesContext(connection) as queries:
+        rules, values = storage.coefficient_parts(active)
+    assert len(queries) == 0 and values.floor_usd == Decimal(3) and rules
 
 
 def test_samples_on_one_thread_share_one_client_per_vendor_url():
@@ -98,6 +117,22 @@ def test_samples_on_one_thread_share_one_client_per_vendor_url():
     assert fetch.vendor_client("https://api.openai.com") is not fetch.vendor_client(
         "https://api.anthropic.com"
     )
+
+
+def test_samples_on_one_thread_reuse_its_fetch_threads_and_others_get_their_own(source):
+    with respx.mock(assert_all_called=False) as vendor:
+        vendor_routes(vendor)
+        run(source)
+        threads = {t.ident for t in threading.enumerate() if t.name.startswith("sample-fetch")}
+        run(source)
+        again = {t.ident for t in threading.enumerate() if t.name.startswith("sample-fetch")}
+    assert threads and again == threads  # no thread started for the second sample
+    other = []
+    worker = threading.Thread(target=lambda: other.append(fetch.fetch_pool()))
+    worker.start()
+    worker.join()
+    assert other[0] is not fetch.fetch_pool() and fetch.fetch_pool() is fetch.fetch_pool()
+    other[0].shutdown()
 
 
 def test_a_cookie_one_organisation_was_given_never_reaches_anothers_requests(make_source, settings):
