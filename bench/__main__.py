@@ -190,6 +190,12 @@ def table(r: dict) -> str:
             f"\ndashboard RPS ÷ trivial RPS = {d['rps_ratio']}; "
             f"dashboard p99 ÷ trivial p99 = {d.get('p99_ratio', '–')}"
         )
+        if "sql_per_request" in d:
+            sql = d["sql_per_request"]
+            lines.append(
+                f"SQL statements per dashboard request: {sql['cache_hit']} from the caches, "
+                f"{sql['after_a_write']} right after a write to the account's data"
+            )
     lines.append("")
     lp, lu = r.get("local_logs_parse", {"skipped": "not run"}), r.get("local_logs_upload")
     if "skipped" in lp:

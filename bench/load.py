@@ -109,6 +109,31 @@ def _ratio(a: dict, b: dict, key: str, digits: int) -> float | None:
     return round(a[key] / b[key], digits) if b[key] else None
 
 
+def dashboard_queries(user) -> dict:
+    """SQL statements per dashboard request (in this process, same database and cache): served
+    from the caches, and right after a write to the account's data."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from tokenoffset.accounts.services import account_data_changed
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+
+    def counted() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/")
+        assert response.status_code == 200 and b"Your estimate" in response.content
+        return len(queries)
+
+    for _ in range(3):  # the session's user learned here, its stamps read, its rows kept
+        counted()
+    hit = counted()
+    account_data_changed(account_id=user.memberships.get().account_id)
+    return {"cache_hit": hit, "after_a_write": counted()}
+
+
 def dashboard_load(user, seconds: int = 10) -> dict:
     if not shutil.which("wrk"):
         return {"skipped": "wrk is not installed (apt-get install wrk)"}
@@ -136,6 +161,7 @@ def dashboard_load(user, seconds: int = 10) -> dict:
         server.terminate()
         server.wait(timeout=30)
     return {
+        "sql_per_request": dashboard_queries(user),
         "gunicorn_workers": workers,
         "warm_up_s": WARM_UP_SECONDS,
         "connections": 16,
