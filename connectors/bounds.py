@@ -81,11 +81,14 @@ def check_usage(record: UsageRecord, start: date, end: date) -> None:
 
 
 def _json_length_bound(dimensions: dict) -> int:
-    """Never less than the length of the dimensions' compact JSON (a character escapes to at most 6,
-    plus quotes, colon and comma), without encoding it: most cost lines are far below the limit.
-    """
-    if not all(type(k) is str and type(v) is str for k, v in dimensions.items()):
-        return MAX_DIMENSIONS_CHARS + 1  # not plain strings: encode to know
+    """Never less than the length of the dimensions' compact JSON, without encoding it: an ASCII
+    character is written as at most 6 (``\\u001f``), plus quotes, colon and comma. Others (an
+    emoji is 12, a surrogate pair) are encoded to know: most cost lines are short and ASCII."""
+    if not all(
+        type(k) is str and type(v) is str and k.isascii() and v.isascii()
+        for k, v in dimensions.items()
+    ):
+        return MAX_DIMENSIONS_CHARS + 1
     return 2 + sum(6 * (len(k) + len(v)) + 6 for k, v in dimensions.items())
 
 

@@ -44,5 +44,12 @@ def test_details_that_only_escaping_makes_too_long_are_out_of_range():
         check(dimensions)
 
 
+def test_details_that_non_ascii_characters_make_too_long_are_out_of_range():
+    dimensions = {"project": "\U0001f680" * 90}  # 90 characters, each written as 12
+    assert encoded(dimensions) > bounds.MAX_DIMENSIONS_CHARS
+    with pytest.raises(ConnectorError):
+        check(dimensions)
+
+
 def test_short_details_pass():
     check({"workspace_id": "wrkspc_01", "token_type": "uncached_input_tokens"})
