@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import PASSWORD, AccountFactory, MembershipFactory
+from tests.factories import PASSWORD, AccountFactory, MembershipFactory, UserFactory
 from tokenoffset.accounts import viewers
 from tokenoffset.accounts.models import Membership, Role
 from tokenoffset.accounts.services import account_data_changed, all_accounts_data_changed
@@ -48,6 +48,19 @@ def test_a_member_removed_from_the_account_loses_it_on_the_next_request(account,
     Membership.objects.get(account=account, user=member).delete()
     read, response = viewer_queries(client, reverse("dashboard:home"))
     assert read >= 1 and "Alice Labs" not in response.text
+
+
+def test_a_membership_given_to_another_user_leaves_the_former_one_at_once(account, member):
+    client = Client()
+    client.force_login(member)
+    for _ in range(3):
+        _, response = viewer_queries(client, reverse("dashboard:home"))
+    assert "Alice Labs" in response.text
+    membership = Membership.objects.get(account=account, user=member)
+    membership.user = UserFactory(email="dana@example.org")
+    membership.save()
+    _, response = viewer_queries(client, reverse("dashboard:home"))
+    assert "Alice Labs" not in response.text
 
 
 def test_a_deactivated_user_is_signed_out_on_the_next_request(signed_in, owner):

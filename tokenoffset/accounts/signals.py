@@ -16,6 +16,8 @@ def _user_changed(sender, instance, **kwargs):
 @receiver([post_save, post_delete], sender=Membership)
 def _membership_changed(sender, instance, **kwargs):
     viewers.users_changed([instance.user_id])
+    # Its account's members too: a membership given to another user leaves the former one.
+    viewers.accounts_changed([instance.account_id])
 
 
 @receiver([post_save, post_delete], sender=Account)

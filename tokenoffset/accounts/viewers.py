@@ -11,8 +11,10 @@ stamp read and a query deletes a stamp, so rows that may have missed the write a
 rows with an account whose stamp was not read before the query (a new membership) are not kept
 until the next request has read it.
 
-Kept rows also end after ``MAX_AGE`` seconds: the bound for a write that goes around the models'
-signals and the services (raw SQL in a shell), which these cannot see.
+Kept rows also end after ``MAX_AGE`` seconds: the bound for what the stamps cannot see — a write
+that goes around the models' signals and the services (raw SQL in a shell), a stamp deletion
+lost to a cache error, or a cache restored from a snapshot with stamps since deleted. The stamps
+live in the sessions' cache, so that one round trip reads both.
 """
 
 import contextvars
@@ -22,7 +24,8 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 
 from tokenoffset.recent import Recent
@@ -37,6 +40,10 @@ _rows = Recent(size=10_000)  # user id → (stamps, monotonic deadline, rows)
 _accounts = Recent(size=10_000)  # user id → the account ids of their last rows queried here
 _session_users = Recent(size=20_000)  # session key → the user id it was last loaded with
 _request_session = contextvars.ContextVar("viewer_session", default=None)
+
+
+def _cache():
+    return caches[settings.SESSION_CACHE_ALIAS]
 
 
 def _user_key(user_id) -> str:
@@ -103,8 +110,8 @@ def _settled(stamps: dict) -> dict | None:
         return stamps
     try:
         for key in missing:
-            cache.add(key, secrets.token_hex(16), STAMP_TTL)
-        stamps = {**stamps, **cache.get_many(missing)}
+            _cache().add(key, secrets.token_hex(16), STAMP_TTL)
+        stamps = {**stamps, **_cache().get_many(missing)}
     except Exception:  # noqa: BLE001 - without the cache, rows are simply not kept
         logger.warning("viewer stamps unreadable; rows not kept", exc_info=True)
         return None
@@ -137,7 +144,7 @@ def _forget_now_and_on_commit(keys: list[str]) -> None:
 
 def _forget(keys: list[str]) -> None:
     try:
-        cache.delete_many(keys)
+        _cache().delete_many(keys)
     except Exception:  # noqa: BLE001 - kept rows still end at MAX_AGE
         logger.error("viewer stamps %s not deleted; kept rows end within %ss", keys, MAX_AGE)
 
