@@ -5,6 +5,7 @@ new ones bulk-inserted in one short atomic block, so a group that disappeared at
 disappears here too, and a re-sample never double counts.
 """
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -78,22 +79,27 @@ def _footprint_json(fp: Footprint) -> dict[str, str]:
     return {name: str(getattr(fp, name)) for name in Footprint.__dataclass_fields__}
 
 
-# A coefficient set is read-only once a projection refers to it (the admin locks it): what this
-# process read of a set it has seen referenced is kept, by id and version.
-_referenced_parts: dict[tuple[int, str], tuple] = {}
+# A coefficient set is read-only while a projection refers to it (the admin locks it): what this
+# process read of a set it has seen referenced is kept, by id and version, for a minute, as one
+# whose projections were all deleted since is unlocked and may be edited.
+PARTS_MAX_AGE = 60.0  # seconds
+_referenced_parts: dict[tuple[int, str], tuple[float, tuple]] = {}
 
 
 def coefficient_parts(coefficient_set: CoefficientSet) -> tuple:
     """What ``projection_build`` reads of a coefficient set: its class rules and values."""
-    parts = _referenced_parts.get((coefficient_set.pk, coefficient_set.version))
-    if parts is None:
-        parts = model_class_rules(coefficient_set), coefficient_values(coefficient_set)
-    return parts
+    kept = _referenced_parts.get((coefficient_set.pk, coefficient_set.version))
+    if kept is not None and time.monotonic() < kept[0]:
+        return kept[1]
+    return model_class_rules(coefficient_set), coefficient_values(coefficient_set)
 
 
 def coefficient_parts_referenced(coefficient_set: CoefficientSet, parts: tuple) -> None:
     """A committed projection now refers to ``coefficient_set``: keep ``parts`` read of it."""
-    _referenced_parts[(coefficient_set.pk, coefficient_set.version)] = parts
+    key = (coefficient_set.pk, coefficient_set.version)
+    kept = _referenced_parts.get(key)
+    if kept is None or kept[1] is not parts:  # kept from when they were read, not renewed
+        _referenced_parts[key] = (time.monotonic() + PARTS_MAX_AGE, parts)
 
 
 def projection_build(

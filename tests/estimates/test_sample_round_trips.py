@@ -110,6 +110,17 @@ def test_a_coefficient_set_is_read_afresh_until_a_projection_refers_to_it(source
     assert len(queries) == 0 and values.floor_usd == Decimal(3) and rules
 
 
+def test_a_referenced_coefficient_set_is_read_again_after_a_minute(source, monkeypatch):
+    monkeypatch.setattr(storage, "PARTS_MAX_AGE", -1.0)  # a minute has passed
+    with respx.mock(assert_all_called=False) as vendor:
+        vendor_routes(vendor)
+        run(source)
+    active = coefficient_set_active()
+    with CaptureQueriesContext(connection) as queries:
+        storage.coefficient_parts(active)
+    assert len(queries) == 2  # its projections may all have gone since, and the set been edited
+
+
 def test_samples_on_one_thread_share_one_client_per_vendor_url():
     assert fetch.vendor_client("https://api.anthropic.com") is fetch.vendor_client(
         "https://api.anthropic.com"
