@@ -48,3 +48,25 @@ def test_a_connection_closed_by_the_server_is_replaced(cache):
     assert cache.get("k") == "before"
     cache.set("k", "after")
     assert cache.get("k") == "after"
+
+
+class Interrupted(BaseException):
+    """As a task's time limit strikes: between a command and its reply."""
+
+
+def test_a_command_interrupted_before_its_reply_never_answers_the_next_one(cache, monkeypatch):
+    cache.set("k", "k's value")
+    client = cache._cache.get_client()
+    connection = client.connection
+
+    def interrupted(*args, **kwargs):
+        monkeypatch.undo()
+        raise Interrupted
+
+    monkeypatch.setattr(connection, "read_response", interrupted)
+    with pytest.raises(Interrupted):
+        cache.get("k")  # sent; its reply is left unread
+    cache.set("other", "other's value")
+    assert cache.get("other") == "other's value"
+    assert cache.get("k") == "k's value"
+    cache.delete("other")

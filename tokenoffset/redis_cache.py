@@ -7,7 +7,8 @@ it; on loopback that costs more than the command. Each thread of each process ke
 with one connection of its own (``single_connection_client``); a command that finds it closed
 (Redis restarted, an idle timeout) reconnects and is sent once more, as the pool's checkout
 would have reconnected it. The process id is part of the key, so a forked child never shares its
-parent's socket.
+parent's socket. A command interrupted between sending and reading its reply (a time limit's
+exception) closes its connection: the reply left on it must never answer the next command.
 And the keys are ours: the warnings about keys that memcached would refuse (a loop over every
 character of every key, on every call) are skipped.
 """
@@ -15,15 +16,31 @@ character of every key, on every call) are skipped.
 import os
 import threading
 
+import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+TIMEOUT_SECONDS = 5.0  # a connect or a reply that long means Redis is gone: fail, don't hang
+
+
+class _KeptConnectionClient(redis.Redis):
+    def execute_command(self, *args, **options):
+        try:
+            return super().execute_command(*args, **options)
+        except BaseException:
+            if self.connection is not None:
+                self.connection.disconnect()
+            raise
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._client = _KeptConnectionClient
         self._pool_options.setdefault("retry", Retry(NoBackoff(), retries=1))
+        self._pool_options.setdefault("socket_timeout", TIMEOUT_SECONDS)
+        self._pool_options.setdefault("socket_connect_timeout", TIMEOUT_SECONDS)
         self._local = threading.local()
 
     def get_client(self, key=None, *, write=False):
