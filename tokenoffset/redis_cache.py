@@ -21,7 +21,9 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-TIMEOUT_SECONDS = 5.0  # a connect or a reply that long means Redis is gone: fail, don't hang
+# A connect that long means Redis is gone: fail, don't hang. Replies have no timeout: one made
+# every read poll first, and cost the weekly fan-out 6% of its throughput.
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class _KeptConnectionClient(redis.Redis):
@@ -39,8 +41,7 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         super().__init__(*args, **kwargs)
         self._client = _KeptConnectionClient
         self._pool_options.setdefault("retry", Retry(NoBackoff(), retries=1))
-        self._pool_options.setdefault("socket_timeout", TIMEOUT_SECONDS)
-        self._pool_options.setdefault("socket_connect_timeout", TIMEOUT_SECONDS)
+        self._pool_options.setdefault("socket_connect_timeout", CONNECT_TIMEOUT_SECONDS)
         self._local = threading.local()
 
     def get_client(self, key=None, *, write=False):
