@@ -2,18 +2,13 @@
 
 import os
 import secrets
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from connectors.redaction import redact_secrets
+from tests.celery_worker import celery_worker
 from tokenoffset.celery import app as celery_app
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
@@ -21,38 +16,22 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_a_real_worker_logs_a_key_only_in_its_redacted_form(tmp_path):
     key = "sk-ant-admin01-" + "CANARY" + secrets.token_hex(24)  # a fake key
     marker = f"worker-logging-{secrets.token_hex(4)}"
-    broker = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/8"  # a queue of its own
-    env = {
-        **os.environ,
-        "DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "TOKENOFFSET_VAR_DIR": str(tmp_path / "var"),
-        "CELERY_BROKER_URL": broker,
-        "PYTHONIOENCODING": "utf-8",
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--include",
-         "tests.worker_tasks", "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        encoding="utf-8", errors="replace",
-    )  # fmt: skip
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True)
-    reader.start()
-    try:
-        with celery_app.connection_for_write(broker) as connection:
+    with celery_worker(
+        "--include", "tests.worker_tasks", "--pool", "prefork", "--concurrency", "1",
+        "--without-heartbeat",
+        broker_db=8,
+        env={
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "TOKENOFFSET_VAR_DIR": str(tmp_path / "var"),
+            "PYTHONIOENCODING": "utf-8",
+        },
+    ) as worker:  # fmt: skip
+        with celery_app.connection_for_write(worker.broker) as connection:
             celery_app.send_task("tests.log_a_key", args=[key, marker], connection=connection)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(
-            "raised unexpected" in line for line in lines
-        ):
+        while time.monotonic() < deadline and "raised unexpected" not in worker.output:
             time.sleep(0.2)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
-        reader.join(timeout=10)
-    output = "".join(lines)
+    output = worker.output
     assert "raised unexpected" in output, output[-4000:]
     assert key not in output, "the worker logged the key in clear"
     redacted = redact_secrets(key)

@@ -1,11 +1,7 @@
 """Samples run on their own queue, on a threads-pool worker of a configured concurrency."""
 
 import os
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,10 +12,10 @@ from estimates import sampling
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
 from estimates.sampling import requests as sampling_requests
 from estimates.tasks import sample_run_task
+from tests.celery_worker import celery_worker
 from tokenoffset.celery import _sampling_worker_concurrency
 from tokenoffset.celery import app as celery_app
 
-ROOT = Path(__file__).resolve().parents[2]
 THREADS = 3
 SOURCES = 7
 
@@ -93,28 +89,17 @@ def test_a_threads_worker_samples_several_sources_at_once_each_once_with_its_own
     sources = {
         g: make_source("heavy", params={"g": g, "c": c, "l": 300}) for g, c in shapes.items()
     }
-    db = settings.DATABASES["default"]
-    broker = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/9"  # a queue of its own
-    env = {
-        **os.environ,
-        "DEBUG": "true",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": broker,
-        "VENDOR_SANDBOX_URL": settings.VENDOR_SANDBOX_URL,
-        "SAMPLING_CONCURRENCY": str(THREADS),
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
     # As docker-compose.yml's sampler starts it: the sampling queue alone, on threads.
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--queues", "sampling",
-         "--pool", "threads", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True)
-    reader.start()
-    try:
-        with celery_app.connection_for_write(broker) as connection:
+    with celery_worker(
+        "--queues", "sampling", "--pool", "threads",
+        broker_db=9,
+        env={
+            "VENDOR_SANDBOX_URL": settings.VENDOR_SANDBOX_URL,
+            "SAMPLING_CONCURRENCY": str(THREADS),
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        },
+    ) as worker:  # fmt: skip
+        with celery_app.connection_for_write(worker.broker) as connection:
             # The real send (routing included), on this test's broker.
             monkeypatch.setattr(
                 sampling_requests,
@@ -131,13 +116,9 @@ def test_a_threads_worker_samples_several_sources_at_once_each_once_with_its_own
             ).count()
             if finished == len(samples):
                 break
-            assert worker.poll() is None, "".join(lines)[-4000:]
+            assert worker.process.poll() is None, worker.output[-4000:]
             time.sleep(0.3)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
-        reader.join(timeout=10)
-    output = "".join(lines)
+    output = worker.output
     stored = list(Sample.objects.filter(pk__in=[s.pk for s in samples]))
     assert [(s.status, s.attempts) for s in stored] == [("succeeded", 1)] * SOURCES, output[-4000:]
     for g, source in sources.items():
@@ -154,40 +135,22 @@ def test_a_threads_worker_samples_several_sources_at_once_each_once_with_its_own
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
 def test_a_worker_thread_keeps_its_database_connection_from_one_task_to_the_next(tmp_path):
-    db = settings.DATABASES["default"]
-    broker = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/10"  # a queue of its own
-    env = {
-        **os.environ,
-        "DEBUG": "true",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": broker,
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--include",
-         "tests.worker_tasks", "--pool", "threads", "--concurrency", "1", "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True)
-    reader.start()
     backends = tmp_path / "backends"
-    try:
-        with celery_app.connection_for_write(broker) as connection:
+    with celery_worker(
+        "--include", "tests.worker_tasks", "--pool", "threads", "--concurrency", "1",
+        broker_db=10,
+    ) as worker:  # fmt: skip
+        with celery_app.connection_for_write(worker.broker) as connection:
             for _ in range(3):
                 celery_app.send_task(
                     "tests.record_database_backend", args=[str(backends)], connection=connection
                 )
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and sum(" succeeded in " in x for x in lines) < 3:
-            assert worker.poll() is None, "".join(lines)[-4000:]
+        while time.monotonic() < deadline and worker.output.count(" succeeded in ") < 3:
+            assert worker.process.poll() is None, worker.output[-4000:]
             time.sleep(0.2)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
-        reader.join(timeout=10)
     pids = backends.read_text().split()
-    assert len(pids) == 3, "".join(lines)[-4000:]
+    assert len(pids) == 3, worker.output[-4000:]
     assert len(set(pids)) == 1  # one connection (CONN_MAX_AGE), not a new one per task
 
 

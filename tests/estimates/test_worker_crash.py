@@ -2,8 +2,6 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,9 +12,8 @@ from conftest import ensure_coefficient_set
 from estimates import sampling
 from estimates.models import DailyUsage, Sample
 from estimates.tasks import sample_run_task
+from tests.celery_worker import celery_worker
 from tokenoffset.celery import app as celery_app
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -57,25 +54,17 @@ def wait_for(predicate, timeout: float, what: str):
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
 def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
     source = make_source("slow", params={"l": 5000})  # 5 s per vendor request: time to kill it
-    db = settings.DATABASES["default"]
-    broker = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/7"  # a queue of its own
-    env = {
-        **os.environ,
-        "DEBUG": "true",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": broker,
-        "VENDOR_SANDBOX_URL": settings.VENDOR_SANDBOX_URL,
-        "SAMPLE_LEASE_SECONDS": "4",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "celery", "-A", "tokenoffset", "worker", "--pool", "prefork",
-         "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
+    with celery_worker(
+        "--pool", "prefork", "--concurrency", "1",
+        broker_db=7,
+        env={
+            "VENDOR_SANDBOX_URL": settings.VENDOR_SANDBOX_URL,
+            "SAMPLE_LEASE_SECONDS": "4",
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        },
+    ) as worker:  # fmt: skip
         sample = sampling.sample_request(source=source, trigger="first")
-        with celery_app.connection_for_write(broker) as connection:
+        with celery_app.connection_for_write(worker.broker) as connection:
             sample_run_task.apply_async(args=[sample.pk], connection=connection)
 
         def running_with_progress():
@@ -83,7 +72,7 @@ def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
             return sample.status == "running" and sample.progress.get("reports")
 
         wait_for(running_with_progress, 60, "the sample to start")
-        (child,) = wait_for(lambda: children_of(worker.pid), 10, "the pool child")
+        (child,) = wait_for(lambda: children_of(worker.process.pid), 10, "the pool child")
         os.kill(child, signal.SIGKILL)
 
         def finished():
@@ -91,9 +80,7 @@ def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
             return sample.status in ("succeeded", "failed")
 
         wait_for(finished, 90, "the sample to finish after the crash")
-    finally:
-        worker.terminate()
-        output = worker.communicate(timeout=60)[0]
+    output = worker.output
     assert sample.status == "succeeded", output[-4000:]
     assert sample.attempts == 2  # the killed run, then the resumed one
     assert DailyUsage.objects.filter(source=source).count() == 180
