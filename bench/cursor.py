@@ -7,16 +7,15 @@ elapsed time plus the skipped waits.
 """
 
 import time
-import uuid
 
 from django.conf import settings
 
-from connectors import crypto
 from connectors.cursor import pacing
-from connectors.models import EstimateSource
 from connectors.sandbox.cursor import make_key
 from estimates import sampling
 from estimates.models import DailyCost, DailyUsage, SampleStatus
+
+from .sampling import bench_source
 
 EVENTS_PER_DAY = 2000
 
@@ -24,17 +23,8 @@ EVENTS_PER_DAY = 2000
 def cursor_sample(account, user, latency_ms: int = 150) -> dict:
     """Sample 90 days of a team with EVENTS_PER_DAY events a day; time it as Cursor would."""
     key = make_key("paging-heavy", params={"e": EVENTS_PER_DAY, "l": latency_ms})
-    public_id = uuid.uuid4()
-    source = EstimateSource.objects.create(
-        account=account,
-        public_id=public_id,
-        vendor="cursor",
-        label="bench cursor",
-        key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
-        key_hint=key[-4:],
-        is_sandbox=True,
-        created_by=user,
-    )
+    source = bench_source(account, user, "cursor", key, "bench cursor")
+    source.save()
     clock, real_clock = pacing.SkipClock(), pacing.CLOCK
     pacing.CLOCK = clock
     pacing.forget_all()

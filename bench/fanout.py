@@ -7,13 +7,11 @@ import shlex
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
-from connectors import crypto
 from connectors.models import EstimateSource
 from connectors.sandbox.catalogue import make_key
 from estimates import sampling
@@ -21,6 +19,7 @@ from estimates.models import Sample, SampleStatus
 from tokenoffset.accounts.models import Account
 
 from .load import compose_service, production_env
+from .sampling import bench_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "sampler"
@@ -42,23 +41,18 @@ def typical_sources(user, n_sources: int) -> list[int]:
     accounts = Account.objects.bulk_create(
         Account(name=f"bench organisation {i}") for i in range(n_sources)
     )
-    sources = []
-    for account in accounts:
-        key = make_key("anthropic", "heavy", params={"g": 5, "c": 5, "l": 150})
-        public_id = uuid.uuid4()
-        sources.append(
-            EstimateSource(
-                account=account,
-                public_id=public_id,
-                vendor="anthropic",
-                label="bench typical",
-                key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
-                key_hint=key[-4:],
-                is_sandbox=False,  # the workers reach the sandbox as the vendor's own URL
-                created_by=user,
-                status="ready",
-            )
+    sources = [
+        bench_source(
+            account,
+            user,
+            "anthropic",
+            make_key("anthropic", "heavy", params={"g": 5, "c": 5, "l": 150}),
+            "bench typical",
+            is_sandbox=False,  # the workers reach the sandbox as the vendor's own URL
+            status="ready",
         )
+        for account in accounts
+    ]
     EstimateSource.objects.bulk_create(sources, batch_size=500)
     return [account.pk for account in accounts]
 

@@ -5,18 +5,17 @@ and every timeSeries.list are the real client's, signature checks included.
 """
 
 import time
-import uuid
 
 import httpx
 from django.conf import settings
 
-from connectors import crypto
 from connectors.google import auth
 from connectors.google.client import METRICS
 from connectors.google.credentials import credential_from_upload
-from connectors.models import EstimateSource
 from estimates import sampling
 from estimates.models import DailyUsage, SampleStatus
+
+from .sampling import bench_source
 
 PROJECTS = ("bench-alpha", "bench-bravo", "bench-charlie", "bench-delta", "bench-echo")
 
@@ -24,18 +23,16 @@ PROJECTS = ("bench-alpha", "bench-bravo", "bench-charlie", "bench-delta", "bench
 def google_sample(account, user, latency_ms: int = 150) -> dict:
     url = f"{settings.VENDOR_SANDBOX_URL}/google/service-account.json?behaviour=flat.l{latency_ms}"
     credential = credential_from_upload(httpx.get(url).text, " ".join(PROJECTS))
-    public_id = uuid.uuid4()
-    source = EstimateSource.objects.create(
-        account=account,
-        public_id=public_id,
+    source = bench_source(
+        account,
+        user,
+        "google",
+        credential.dumps(),
+        "bench Google · 5 projects",
         kind="service_account",
-        vendor="google",
-        label="bench Google · 5 projects",
-        key_ciphertext=crypto.encrypt(credential.dumps(), source_public_id=public_id),
         key_hint=credential.hint,
-        is_sandbox=True,
-        created_by=user,
     )
+    source.save()
     auth.cache_clear()  # the token exchange is part of the measured sample
     sample = sampling.sample_request(source=source, trigger="first")
     started = time.perf_counter()

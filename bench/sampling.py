@@ -15,19 +15,25 @@ from estimates.models import DailyCost, DailyUsage, SampleStatus
 from estimates.sampling import run as sampling_run
 
 
-def source_for(account, user, behaviour, params, vendor="anthropic") -> EstimateSource:
-    key = make_key(vendor, behaviour, params=params)
+def bench_source(account, user, vendor: str, key: str, label: str, **fields) -> EstimateSource:
+    """An unsaved source holding ``key`` encrypted for its own id (a sandbox source unless told)."""
     public_id = uuid.uuid4()
-    return EstimateSource.objects.create(
+    return EstimateSource(
         account=account,
         public_id=public_id,
         vendor=vendor,
-        label=f"bench {behaviour} {params}",
+        label=label,
         key_ciphertext=crypto.encrypt(key, source_public_id=public_id),
-        key_hint=key[-4:],
-        is_sandbox=True,
         created_by=user,
+        **{"is_sandbox": True, "key_hint": key[-4:], **fields},
     )
+
+
+def source_for(account, user, behaviour, params, vendor="anthropic") -> EstimateSource:
+    key = make_key(vendor, behaviour, params=params)
+    source = bench_source(account, user, vendor, key, f"bench {behaviour} {params}")
+    source.save()
+    return source
 
 
 @contextmanager
