@@ -53,7 +53,7 @@ def pushed_rows_replace(
     reads every stored row of its 90-day window. When the source's usage is already counted
     elsewhere (``excluded_from_total``), its rows are kept but the projection counts none.
     """
-    usage = storage.usage_rows(source, records)
+    usage = storage.usage_rows(records)
     storage.rows_replace(source, first_day, last_day + timedelta(days=1), usage, [])
     return pushed_project(
         source=source,

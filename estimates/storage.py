@@ -29,12 +29,12 @@ from .sanity import energy_spend_ratio
 BATCH_SIZE = 2000
 
 
-def usage_rows(source: EstimateSource, records: Iterable[UsageRecord]) -> list[UsageRow]:
+def usage_rows(records: Iterable[UsageRecord]) -> list[UsageRow]:
     """One row per (day, model, tier, context window, batch); duplicates are summed."""
     return Rows(records).usage
 
 
-def cost_rows(source: EstimateSource, records: Iterable[CostRecord]) -> list[CostRow]:
+def cost_rows(records: Iterable[CostRecord]) -> list[CostRow]:
     """One row per (day, description, dimensions, currency); lines that still collide are summed."""
     return Rows(records).costs
 

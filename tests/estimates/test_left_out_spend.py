@@ -108,8 +108,8 @@ def _projection(source, usage, costs):
     sample = Sample(source=source, account=source.account, window_start=DAY, window_end=end)
     return storage.projection_build(
         sample=sample,
-        usage=storage.usage_rows(source, usage),
-        costs=storage.cost_rows(source, costs),
+        usage=storage.usage_rows(usage),
+        costs=storage.cost_rows(costs),
         coefficient_set=coefficient_set_active(),
         previous=None,
     )
@@ -130,7 +130,7 @@ def test_a_projection_stores_the_left_out_share_and_the_web_searches(db):
             CostRecord(day, "Web Search Usage", {"cost_type": "web_search"}, Decimal("0.05"),
                        "USD"),
         ]  # fmt: skip
-    rows = storage.usage_rows(source, usage)
+    rows = storage.usage_rows(usage)
     assert {row.web_search_requests for row in rows} == {10}
     projection = _projection(source, usage, costs)
     assert projection.monthly_web_search_requests == 304  # 10 a day × 30.4375

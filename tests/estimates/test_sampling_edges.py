@@ -109,7 +109,6 @@ def test_spend_in_another_currency_is_not_added_to_dollars(make_source):
     source = make_source("flat")
     day = date(2026, 11, 1)
     costs = storage.cost_rows(
-        source,
         [
             CostRecord(day, "a", {}, Decimal("10"), "USD"),
             CostRecord(day, "b", {}, Decimal("1000"), "EUR"),

@@ -53,7 +53,7 @@ def _build(source, *, output_per_day: int, spend_per_day: Decimal | None):
                        {"cost_type": "tokens"}, spend_per_day, "USD")
             for i in range(90)
         ]  # fmt: skip
-        costs = storage.cost_rows(source, records)
+        costs = storage.cost_rows(records)
     return storage.projection_build(
         sample=sample, usage=usage, costs=costs,
         coefficient_set=coefficient_set_active(), previous=None,
