@@ -114,6 +114,16 @@ def make_source(account, owner, sandbox):
     return make
 
 
+@pytest.fixture
+def coefficient_set_restored(django_db_setup, django_db_blocker):
+    """For tests that commit and end with a flush of every table: the seeded sets put back."""
+    with django_db_blocker.unblock():
+        ensure_coefficient_set()
+    yield
+    with django_db_blocker.unblock():
+        ensure_coefficient_set()
+
+
 def ensure_coefficient_set() -> None:
     """Put the migration-seeded coefficient sets back (v1, then v2 in force) if a transactional
     test's flush took them."""

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 
-from conftest import ensure_coefficient_set
 from estimates import sampling
 from estimates.models import DailyCost, DailyUsage, Projection, Sample
 from estimates.sampling import requests as sampling_requests
@@ -53,16 +52,6 @@ def test_it_gives_a_threads_worker_of_the_sampling_queue_the_configured_concurre
     assert conf.worker_concurrency == expected
 
 
-@pytest.fixture
-def _coefficient_set_restored(django_db_setup, django_db_blocker):
-    """This test commits and ends with a flush of every table: restore the seeded set after."""
-    with django_db_blocker.unblock():
-        ensure_coefficient_set()
-    yield
-    with django_db_blocker.unblock():
-        ensure_coefficient_set()
-
-
 def most_at_once(samples: list[Sample]) -> int:
     """The most samples that were running at the same moment (from their stored times)."""
     events = sorted(
@@ -78,7 +67,7 @@ def most_at_once(samples: list[Sample]) -> int:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_coefficient_set_restored")
+@pytest.mark.usefixtures("coefficient_set_restored")
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
 def test_a_threads_worker_samples_several_sources_at_once_each_once_with_its_own_rows(
     make_source, monkeypatch

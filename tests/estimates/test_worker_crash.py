@@ -8,22 +8,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from conftest import ensure_coefficient_set
 from estimates import sampling
 from estimates.models import DailyUsage, Sample
 from estimates.tasks import sample_run_task
 from tests.celery_worker import celery_worker
 from tokenoffset.celery import app as celery_app
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _coefficient_set_restored(django_db_setup, django_db_blocker):
-    """This test commits and ends with a flush of every table: restore the seeded set after."""
-    with django_db_blocker.unblock():
-        ensure_coefficient_set()
-    yield
-    with django_db_blocker.unblock():
-        ensure_coefficient_set()
 
 
 def children_of(pid: int) -> list[int]:
@@ -51,6 +40,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("coefficient_set_restored")
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis that make test starts")
 def test_killing_the_pool_child_requeues_and_the_sample_resumes(make_source):
     source = make_source("slow", params={"l": 5000})  # 5 s per vendor request: time to kill it
