@@ -33,6 +33,15 @@ def signed_in(owner):
     return client
 
 
+def kept_dashboard(user):
+    """A client signed in as ``user`` whose rows this process keeps, and its last dashboard."""
+    client = Client()
+    client.force_login(user)
+    for _ in range(3):
+        _, response = viewer_queries(client, reverse("dashboard:home"))
+    return client, response
+
+
 def test_a_signed_in_request_reads_the_kept_rows_without_a_query(signed_in):
     for _ in range(3):
         read, response = viewer_queries(signed_in)
@@ -40,10 +49,7 @@ def test_a_signed_in_request_reads_the_kept_rows_without_a_query(signed_in):
 
 
 def test_a_member_removed_from_the_account_loses_it_on_the_next_request(account, member):
-    client = Client()
-    client.force_login(member)
-    for _ in range(3):
-        _, response = viewer_queries(client, reverse("dashboard:home"))
+    client, response = kept_dashboard(member)
     assert "Alice Labs" in response.text
     Membership.objects.get(account=account, user=member).delete()
     read, response = viewer_queries(client, reverse("dashboard:home"))
@@ -51,10 +57,7 @@ def test_a_member_removed_from_the_account_loses_it_on_the_next_request(account,
 
 
 def test_a_membership_given_to_another_user_leaves_the_former_one_at_once(account, member):
-    client = Client()
-    client.force_login(member)
-    for _ in range(3):
-        _, response = viewer_queries(client, reverse("dashboard:home"))
+    client, response = kept_dashboard(member)
     assert "Alice Labs" in response.text
     membership = Membership.objects.get(account=account, user=member)
     membership.user = UserFactory(email="dana@example.org")
