@@ -114,9 +114,10 @@ def make_source(account, owner, sandbox):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def coefficient_set_restored(django_db_setup, django_db_blocker):
-    """For tests that commit and end with a flush of every table: the seeded sets put back."""
+    """For tests that commit and end with a flush of every table: the seeded sets put back after
+    the module (a function-scoped fixture would end before the flush it must follow)."""
     with django_db_blocker.unblock():
         ensure_coefficient_set()
     yield
